@@ -1,0 +1,45 @@
+// Settings read from the environment, each with the default documented in .env.example.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function intFrom(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function boolFrom(name: string, fallback: boolean): boolean {
+  const raw = process.env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new Error(`${name} must be true or false, got "${process.env[name]}"`);
+}
+
+export function loadEnv() {
+  const port = intFrom('PORT', 3000, 0, 65535);
+  return {
+    databaseUrl: process.env.DATABASE_URL || undefined,
+    redisUrl: process.env.REDIS_URL || undefined,
+    port,
+    host: process.env.HOST || '0.0.0.0',
+    publicUrl: (process.env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
+    masterKey: process.env.INTAKE_MASTER_KEY || undefined,
+    dataDir: path.resolve(PROJECT_ROOT, process.env.INTAKE_DATA_DIR || '.data'),
+    embeddedPgPort: intFrom('INTAKE_EMBEDDED_PG_PORT', 54329, 1, 65535),
+    bodyLimitBytes: intFrom('INTAKE_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+    inboundWebhooksEnabledDefault: boolFrom('INTAKE_INBOUND_WEBHOOKS_ENABLED', true),
+    trustedProxies: (process.env.INTAKE_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    workerConcurrency: intFrom('INTAKE_WORKER_CONCURRENCY', 8, 1, 256),
+    configCacheTtlMs: intFrom('INTAKE_CONFIG_CACHE_TTL_MS', 30_000, 0, 3_600_000),
+    jsonataTimeoutMs: intFrom('INTAKE_JSONATA_TIMEOUT_MS', 1000, 10, 60_000),
+    dbPoolSize: intFrom('INTAKE_DB_POOL_SIZE', 20, 1, 1000),
+  };
+}
+export type Env = ReturnType<typeof loadEnv>;

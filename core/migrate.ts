@@ -1,0 +1,54 @@
+// Brings a database up to date, in the order things depend on each other: the graphile_worker
+// schema (our SQL enqueues into it), then graphile-migrate's committed migrations, then the
+// function and view files (reloaded every time, so editing one needs no migration).
+import path from 'node:path';
+import { setTimeout } from 'node:timers/promises';
+import { Logger as MigrateLogger, migrate as graphileMigrate } from 'graphile-migrate';
+import { Logger as WorkerLogger, runMigrations as workerMigrations } from 'graphile-worker';
+import pg from 'pg';
+import { loadFunctions } from '../db/loadFunctions.ts';
+import { PROJECT_ROOT } from './env.ts';
+import { log } from './log.ts';
+
+// graphile-migrate and graphile-worker would log to stdout, which belongs to CLI output.
+// (Each package bundles its own copy of @graphile/logger, hence two loggers.)
+const logTo = () => (level: string, message: string) => {
+  if (level === 'error') log.error(message);
+  else if (level === 'warning') log.warn(message);
+  else log.debug(message);
+};
+const workerLogger = new WorkerLogger(logTo);
+const migrateLogger = new MigrateLogger(logTo);
+
+export async function migrateDatabase(connectionString: string): Promise<void> {
+  const pool = new pg.Pool({ connectionString, max: 1 });
+  pool.on('error', () => {}); // an idle connection dropping is not fatal here
+  try {
+    await workerMigrations({ pgPool: pool, logger: workerLogger });
+  } finally {
+    await pool.end();
+  }
+  await graphileMigrate(
+    {
+      connectionString,
+      migrationsFolder: path.join(PROJECT_ROOT, 'db', 'migrations'),
+      // no shadow database and no hooks here: functions are loaded below, in-process
+      afterAllMigrations: [],
+      manageGraphileMigrateSchema: true,
+      logger: migrateLogger,
+    },
+    false,
+    false,
+  );
+  // graphile-migrate keeps its pool 200 ms after use and exits the process if that pool sees
+  // an error; let it close before anything (a CLI call on the embedded server) stops Postgres.
+  await setTimeout(250);
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    const count = await loadFunctions(client);
+    log.debug('functions loaded', { files: count });
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,108 @@
+// Composes the running parts: `npm start` runs all of them in one process; `intake receiver`
+// and `intake worker` run one each, for scaling out against one database.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import type { Runner } from 'graphile-worker';
+import { ConfigCache } from '../receiver/configCache.ts';
+import { createReceiver } from '../receiver/app.ts';
+import { startWorker } from '../worker/runner.ts';
+import { createPool, openDatabase, type Database } from './database.ts';
+import type { Env } from './env.ts';
+import { errorMessage, log } from './log.ts';
+import { migrateDatabase } from './migrate.ts';
+import { createRateLimitBackend } from './redis.ts';
+import { blockListFrom } from './webhookConfig.ts';
+
+export interface RuntimeParts {
+  receiver: boolean;
+  worker: boolean;
+  migrate: boolean;
+}
+
+export interface Runtime {
+  url: string | null;
+  database: Database;
+  stop(): Promise<void>;
+}
+
+export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runtime> {
+  const database = await openDatabase(env);
+  const stops: (() => Promise<unknown>)[] = [];
+  try {
+    if (parts.migrate) await migrateDatabase(database.connectionString);
+    const pool = createPool(database.connectionString, env.dbPoolSize);
+    stops.push(() => pool.end());
+
+    let runner: Runner | null = null;
+    if (parts.worker) {
+      runner = await startWorker(pool, { concurrency: env.workerConcurrency, jsonataTimeoutMs: env.jsonataTimeoutMs });
+      stops.unshift(() => runner!.stop());
+    }
+
+    let url: string | null = null;
+    if (parts.receiver) {
+      const cache = new ConfigCache(pool, database.connectionString, database.masterKey, env.configCacheTtlMs);
+      await cache.start();
+      stops.unshift(() => cache.close());
+      const rateLimits = createRateLimitBackend(env.redisUrl);
+      stops.unshift(() => rateLimits.close());
+
+      const app = express();
+      app.disable('x-powered-by');
+      app.get('/healthz', async (_req, res) => {
+        try {
+          await pool.query('select 1');
+          res.json({ status: 'ok', worker: runner !== null });
+        } catch (error) {
+          res.status(503).json({ status: 'unavailable', error: errorMessage(error) });
+        }
+      });
+      app.use(
+        createReceiver({
+          pool,
+          cache,
+          rateLimitStore: rateLimits.store,
+          bodyLimitBytes: env.bodyLimitBytes,
+          inboundWebhooksEnabledDefault: env.inboundWebhooksEnabledDefault,
+          trustedProxies: env.trustedProxies.length ? blockListFrom(env.trustedProxies) : null,
+          publicUrl: env.publicUrl,
+          jsonataTimeoutMs: env.jsonataTimeoutMs,
+        }),
+      );
+      app.use((_req, res) => res.status(404).json({ error: 'not found' }));
+
+      const server = http.createServer(app);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(env.port, env.host, () => resolve());
+      });
+      const port = (server.address() as AddressInfo).port;
+      url = `http://${env.host === '0.0.0.0' ? 'localhost' : env.host}:${port}`;
+      stops.unshift(
+        () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeIdleConnections();
+          }),
+      );
+    }
+
+    let stopping: Promise<void> | null = null;
+    return {
+      url,
+      database,
+      stop() {
+        stopping ??= (async () => {
+          for (const stop of stops) await stop().catch((error) => log.warn('shutdown step failed', { error: errorMessage(error) }));
+          await database.close();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    for (const stop of stops) await stop().catch(() => {});
+    await database.close();
+    throw error;
+  }
+}

@@ -1,0 +1,30 @@
+-- Enqueues the dispatch job for one delivery, in the caller's transaction, so a delivery row
+-- never exists without its job nor a job without its row. The job carries ids only.
+create or replace function intake_private.enqueue_dispatch(p_tenant uuid, p_delivery_id uuid, p_inbound_webhook_id uuid)
+  returns void
+  language plpgsql volatile security definer
+  set search_path = pg_catalog
+  as $$
+begin
+  -- Callable by intake_app (through replay), so it only ever enqueues a pending delivery that
+  -- exists; its job_key makes a second call for the same delivery a no-op.
+  if not exists (
+    select 1 from intake.inbound_webhook_deliveries d
+     where d.tenant = p_tenant and d.delivery_id = p_delivery_id
+       and d.inbound_webhook_id = p_inbound_webhook_id and d.dispatch_status = 'pending'
+  ) then
+    raise exception 'delivery % is not pending', p_delivery_id using errcode = '55000';
+  end if;
+  perform graphile_worker.add_job(
+    identifier => 'dispatch_delivery',
+    payload => json_build_object('tenant', p_tenant, 'delivery_id', p_delivery_id),
+    queue_name => intake_private.dispatch_queue_name(p_inbound_webhook_id),
+    max_attempts => 8,
+    job_key => 'dispatch:' || p_delivery_id::text,
+    job_key_mode => 'preserve_run_at'
+  );
+end
+$$;
+comment on function intake_private.enqueue_dispatch(uuid, uuid, uuid) is
+  'Adds the dispatch_delivery job for a delivery (same transaction as the caller).';
+grant execute on function intake_private.enqueue_dispatch(uuid, uuid, uuid) to intake_app;

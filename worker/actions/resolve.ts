@@ -1,0 +1,110 @@
+// How actions find what a mapping names: reference data (boards, statuses, priorities) by id or
+// name, entities by id or by external id through psa.tenant_external_entity_mappings. Every
+// query runs in the action's transaction as intake_app, so row-level security scopes it to the
+// delivery's tenant; the explicit tenant filter keeps it on the index (design rule 4).
+import { ActionError, type ActionContext } from './registry.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface ReferenceTable {
+  table: string;
+  id: string;
+  name: string;
+  /** extra filter, e.g. status_type */
+  where?: string;
+}
+
+const referenceTables = {
+  board: { table: 'psa.boards', id: 'board_id', name: 'board_name' },
+  ticket_status: { table: 'psa.statuses', id: 'status_id', name: 'name', where: `status_type = 'ticket'` },
+  project_task_status: { table: 'psa.statuses', id: 'status_id', name: 'name', where: `status_type = 'project_task'` },
+  priority: { table: 'psa.priorities', id: 'priority_id', name: 'priority_name' },
+} satisfies Record<string, ReferenceTable>;
+export type ReferenceKind = keyof typeof referenceTables;
+
+/** Resolves a board/status/priority by id or case-insensitive name; null value → the tenant's default. */
+export async function resolveReference(ctx: ActionContext, kind: ReferenceKind, field: string, value: string | undefined): Promise<string> {
+  const ref: ReferenceTable = referenceTables[kind];
+  const extra = ref.where ? ` and ${ref.where}` : '';
+  if (value === undefined) {
+    const { rows } = await ctx.db.query(
+      `select ${ref.id} as id from ${ref.table} where tenant = $1 and is_default${extra} limit 1`,
+      [ctx.tenant],
+    );
+    if (!rows[0]) throw new ActionError(`field "${field}": no value mapped and the tenant has no default ${kind.replace('_', ' ')}`);
+    return rows[0].id;
+  }
+  const { rows } = await ctx.db.query(
+    `select ${ref.id} as id from ${ref.table}
+      where tenant = $1${extra} and (${ref.id}::text = lower($2) or lower(${ref.name}) = lower($2))
+      limit 1`,
+    [ctx.tenant, value],
+  );
+  if (rows[0]) return rows[0].id;
+  const names = await ctx.db.query(`select ${ref.name} as name from ${ref.table} where tenant = $1${extra} order by 1`, [ctx.tenant]);
+  throw new ActionError(
+    `field "${field}": no ${kind.replace('_', ' ')} named or with id ${JSON.stringify(value)} (known: ${names.rows.map((r) => r.name).join(', ')})`,
+  );
+}
+
+interface EntityTable {
+  table: string;
+  id: string;
+}
+
+const entityTables = {
+  client: { table: 'psa.clients', id: 'client_id' },
+  contact: { table: 'psa.contacts', id: 'contact_name_id' },
+  asset: { table: 'psa.assets', id: 'asset_id' },
+  ticket: { table: 'psa.tickets', id: 'ticket_id' },
+} satisfies Record<string, EntityTable>;
+export type EntityType = keyof typeof entityTables;
+
+/** The entity an external id maps to in this webhook's namespace, or null. */
+export async function findByExternalId(ctx: ActionContext, entityType: string, externalId: string): Promise<string | null> {
+  const { rows } = await ctx.db.query(
+    `select alga_entity_id from psa.tenant_external_entity_mappings
+      where tenant = $1 and integration_type = $2 and alga_entity_type = $3 and external_entity_id = $4 and external_realm_id is null`,
+    [ctx.tenant, ctx.integrationType, entityType, externalId],
+  );
+  return rows[0]?.alga_entity_id ?? null;
+}
+
+/**
+ * Resolves an entity reference: an id of an existing entity, otherwise an external id through
+ * the mappings table. A miss is a permanent failure naming the value and the entity type.
+ */
+export async function resolveEntity(ctx: ActionContext, entityType: EntityType, field: string, value: string): Promise<string> {
+  const entity: EntityTable = entityTables[entityType];
+  if (UUID.test(value)) {
+    const { rows } = await ctx.db.query(`select ${entity.id} as id from ${entity.table} where tenant = $1 and ${entity.id} = $2`, [ctx.tenant, value]);
+    if (rows[0]) return rows[0].id;
+  }
+  const mapped = await findByExternalId(ctx, entityType, value);
+  if (mapped) return mapped;
+  throw new ActionError(
+    `field "${field}": no ${entityType} with id or external id ${JSON.stringify(value)} (looked up in integration ${ctx.integrationType})`,
+  );
+}
+
+/**
+ * Serializes work on one external id inside the transaction, so two deliveries that create the
+ * same external id at once produce one entity: the second waits, then finds the first's mapping.
+ */
+export async function lockExternalId(ctx: ActionContext, entityType: string, externalId: string): Promise<void> {
+  await ctx.db.query(`select pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+    `${ctx.tenant}:${ctx.integrationType}:${entityType}:${externalId}`,
+  ]);
+}
+
+/** Records external id → entity in this webhook's namespace (insert or refresh). */
+export async function writeMapping(ctx: ActionContext, entityType: string, entityId: string, externalId: string): Promise<void> {
+  await ctx.db.query(
+    `insert into psa.tenant_external_entity_mappings
+       (tenant, integration_type, alga_entity_type, alga_entity_id, external_entity_id, metadata)
+     values ($1, $2, $3, $4, $5, jsonb_build_object('source', 'inbound_webhook', 'inbound_webhook_id', $6::text, 'delivery_id', $7::text))
+     on conflict (tenant, integration_type, alga_entity_type, external_entity_id, external_realm_id)
+     do update set alga_entity_id = excluded.alga_entity_id, last_synced_at = now(), updated_at = now(), sync_status = 'synced'`,
+    [ctx.tenant, ctx.integrationType, entityType, entityId, externalId, ctx.inboundWebhookId, ctx.deliveryId],
+  );
+}

@@ -1,0 +1,35 @@
+// Runs graphile-worker with Intake's tasks on the shared pool.
+import { Logger, run, type Runner } from 'graphile-worker';
+import type pg from 'pg';
+import { log } from '../core/log.ts';
+import { dispatchDeliveryTask } from './tasks/dispatch_delivery.ts';
+
+export interface WorkerOptions {
+  concurrency: number;
+  jsonataTimeoutMs: number;
+}
+
+// graphile-worker's meta can hold whole pg clients; only the error's message is worth a line.
+const workerLogger = new Logger(() => (level, message, meta) => {
+  const error = (meta as { error?: unknown } | undefined)?.error;
+  const fields = error instanceof Error ? { error: error.message } : undefined;
+  if (level === 'error') log.error(message, fields);
+  else if (level === 'warning') log.warn(message, fields);
+  else log.debug(message, fields);
+});
+
+export async function startWorker(pool: pg.Pool, options: WorkerOptions): Promise<Runner> {
+  const afterCommit = process.env.INTAKE_FAULT_KILL_AFTER_DISPATCH_COMMIT === '1'
+    ? () => process.kill(process.pid, 'SIGKILL') // tests only: die between commit and job completion
+    : undefined;
+  return run({
+    pgPool: pool,
+    concurrency: options.concurrency,
+    noHandleSignals: true,
+    pollInterval: 2000,
+    logger: workerLogger,
+    taskList: {
+      dispatch_delivery: dispatchDeliveryTask(pool, { jsonataTimeoutMs: options.jsonataTimeoutMs, ...(afterCommit ? { afterCommit } : {}) }),
+    },
+  });
+}

@@ -1,0 +1,21 @@
+// Task dispatch_delivery: payload `{tenant, delivery_id}` (ids only); the work is in ../dispatch.ts.
+import type { Task } from 'graphile-worker';
+import type pg from 'pg';
+import { z } from 'zod';
+import { dispatchDelivery, type DispatchOptions } from '../dispatch.ts';
+
+const payloadSchema = z.object({ tenant: z.uuid(), delivery_id: z.uuid() });
+
+export function dispatchDeliveryTask(pool: pg.Pool, options: DispatchOptions): Task {
+  return async (payload, helpers) => {
+    const parsed = payloadSchema.safeParse(payload);
+    if (!parsed.success) {
+      helpers.logger.error(`dispatch_delivery: malformed payload ${JSON.stringify(payload)}; dropping the job`);
+      return;
+    }
+    await dispatchDelivery(pool, parsed.data.tenant, parsed.data.delivery_id, {
+      number: helpers.job.attempts,
+      max: helpers.job.max_attempts,
+    }, options);
+  };
+}
