@@ -28,7 +28,9 @@ export async function openDatabase(env: Env): Promise<Database> {
 
 export function createPool(connectionString: string, max: number): pg.Pool {
   const pool = new pg.Pool({ connectionString, max });
-  // An idle client's connection dropping must not crash the process; the next query reconnects.
+  // A connection dropping (idle or checked out) must not crash the process: the query in
+  // flight fails and is handled where it was made; the next one reconnects.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
