@@ -6,6 +6,7 @@ import express from 'express';
 import type { Runner } from 'graphile-worker';
 import { ConfigCache } from '../receiver/configCache.ts';
 import { createReceiver } from '../receiver/app.ts';
+import { createRecorder } from '../receiver/recorder.ts';
 import { startWorker } from '../worker/runner.ts';
 import { createPool, openDatabase, type Database } from './database.ts';
 import type { Env } from './env.ts';
@@ -61,6 +62,7 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
       app.use(
         createReceiver({
           pool,
+          recorder: createRecorder(pool, { maxBatch: env.receiveBatchMax, maxInFlight: env.receiveBatchConcurrency }),
           cache,
           rateLimitStore: rateLimits.store,
           bodyLimitBytes: env.bodyLimitBytes,

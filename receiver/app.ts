@@ -14,9 +14,11 @@ import { resolveClientIp } from './clientIp.ts';
 import type { ConfigCache, RouteConfig, WebhookConfig } from './configCache.ts';
 import { safeHeaders, safePath } from './headers.ts';
 import { idempotencyKey } from './idempotency.ts';
+import type { Recorder } from './recorder.ts';
 
 export interface ReceiverOptions {
   pool: pg.Pool;
+  recorder: Recorder;
   cache: ConfigCache;
   rateLimitStore: Store | undefined;
   bodyLimitBytes: number;
@@ -152,7 +154,7 @@ export function createReceiver(options: ReceiverOptions): express.Router {
   async function record(request: VerifiedRequest, tenant: string, webhook: WebhookConfig, res: Response): Promise<void> {
     const body = parseBody(request.rawBody, request.headers['content-type']);
     let key: string | null = null;
-    let failure: string | null = body.ok ? null : body.error;
+    const failure: string | null = body.ok ? null : body.error;
     if (body.ok) {
       try {
         key = await idempotencyKey(webhook, request.headers, body.value, options.jsonataTimeoutMs);
@@ -164,42 +166,25 @@ export function createReceiver(options: ReceiverOptions): express.Router {
       key = request.headers[webhook.idempotency.value] ?? null;
     }
 
-    const params = (bodyJson: string | null, bodyText: string | null, failureMessage: string | null, failureStatus: number) => [
+    const recorded = await options.recorder.submit({
       tenant,
-      webhook.id,
-      request.method,
-      safePath(request.path, request.query, webhook.auth),
-      JSON.stringify(safeHeaders(request.headers, webhook.auth)),
-      bodyJson,
-      bodyText,
-      body.ok ? body.format : null,
-      body.mediaType,
-      request.sourceIp || null,
-      request.headers['user-agent'] ?? null,
-      key,
-      request.receivedAt,
-      failureMessage,
-      failureStatus,
-    ];
-    const sql = 'select * from intake.receive_delivery($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)';
-
-    let result;
-    try {
-      result = await options.pool.query(
-        sql,
-        body.ok ? params(JSON.stringify(body.value), null, null, 400) : params(null, body.text, failure, body.status),
-      );
-    } catch (error) {
-      if ((error as { code?: string }).code === '22P05' && body.ok) {
-        // jsonb cannot hold \u0000; keep the request as text and fail it with the reason.
-        failure = 'body contains \\u0000, which cannot be stored as JSON; the raw text is kept';
-        result = await options.pool.query(sql, params(null, request.rawBody.toString('utf8').replaceAll('\u0000', ''), failure, 400));
-      } else {
-        throw error;
-      }
-    }
-    const row = result.rows[0] as { response_status: number; response_body: unknown };
-    res.status(row.response_status).json(row.response_body);
+      inbound_webhook_id: webhook.id,
+      request_method: request.method,
+      request_path: safePath(request.path, request.query, webhook.auth),
+      request_headers: safeHeaders(request.headers, webhook.auth),
+      request_body: body.ok ? body.value : null,
+      request_body_text: body.ok ? null : body.text,
+      body_format: body.ok ? body.format : null,
+      content_type: body.mediaType,
+      source_ip: request.sourceIp || null,
+      user_agent: request.headers['user-agent'] ?? null,
+      idempotency_key: key,
+      received_at: request.receivedAt.toISOString(),
+      failure,
+      failure_status: body.ok ? null : body.status,
+      raw_text: body.ok ? request.rawBody.toString('utf8') : undefined,
+    });
+    res.status(recorded.response_status).json(recorded.response_body);
   }
 
   router.post(path, readBody, route, limiter, receive);

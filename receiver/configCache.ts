@@ -104,7 +104,8 @@ export class ConfigCache {
 
   invalidateTenant(tenant: string): void {
     for (const [key, entry] of this.entries) {
-      if (entry.tenant === tenant) this.entries.delete(key);
+      // entries still loading (tenant not yet known) may have read the old config: drop them too
+      if (entry.tenant === tenant || entry.tenant === null) this.entries.delete(key);
     }
   }
 

@@ -8,7 +8,8 @@ const compiled = new Map<string, { version: number; expression: CompiledExpressi
 
 function normalize(value: unknown): string | null {
   if (value === undefined || value === null) return null;
-  const text = typeof value === 'string' ? value.trim() : JSON.stringify(value);
+  // (Postgres text cannot hold NUL, so it is dropped rather than failing the request.)
+  const text = (typeof value === 'string' ? value.trim() : JSON.stringify(value)).replaceAll('\u0000', '');
   if (text === '') return null;
   // Long keys are hashed so the unique index stays small; equal inputs still collide.
   return text.length > MAX_KEY_LENGTH ? 'sha256:' + createHash('sha256').update(text).digest('hex') : text;

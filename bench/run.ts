@@ -1,0 +1,214 @@
+// npm run bench — throughput of the receiver and the worker, each beside a baseline measured in
+// the same run on the same machine:
+//   receiver: signed requests/s from autocannon on loopback  vs  pgbench single-row insert tx/s
+//             with the same number of connections (what Postgres itself sustains here)
+//   worker:   dispatched deliveries/s (createTicket)           vs  graphile-worker no-op jobs/s
+// Every figure is the median of ROUNDS rounds. Nothing here is a pass/fail test.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import { run as runWorker } from 'graphile-worker';
+import pg from 'pg';
+import { PROJECT_ROOT } from '../core/env.ts';
+import { migrateDatabase } from '../core/migrate.ts';
+import { createTenant } from '../core/tenants.ts';
+import { createWebhook } from '../core/webhooks.ts';
+import { startWorker } from '../worker/runner.ts';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const JOBS = Number(process.env.BENCH_JOBS ?? 2000);
+const WORKER_CONCURRENCY = Number(process.env.INTAKE_WORKER_CONCURRENCY ?? 8);
+const WEBHOOKS = 32; // spread over the 16 dispatch queues, as many webhooks of many tenants would be
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function serverUrl(): string {
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  return 'postgres://postgres@127.0.0.1:5432/postgres';
+}
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = '/' + database;
+  return u.toString();
+}
+
+async function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`receiver did not start: ${seen}`)), timeoutMs);
+    child.stdout!.on('data', (chunk) => {
+      seen += chunk;
+      const match = seen.match(pattern);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`receiver exited (${code}): ${seen}`)));
+  });
+}
+
+function peakRssMiB(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(status.match(/VmHWM:\s+(\d+)/)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+async function pendingCount(pool: pg.Pool, sql: string): Promise<number> {
+  return Number((await pool.query(sql)).rows[0].n);
+}
+
+async function timeUntilDrained(pool: pg.Pool, countSql: string, total: number): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const left = await pendingCount(pool, countSql);
+    if (left === 0) return total / ((performance.now() - started) / 1000);
+    await sleep(50);
+  }
+}
+
+async function main() {
+  const pgbench = spawnSync('pgbench', ['--version'], { encoding: 'utf8' });
+  if (pgbench.error) throw new Error('pgbench is needed for the Postgres ceiling (Debian: apt-get install postgresql-client)');
+
+  const admin = new pg.Client({ connectionString: serverUrl() });
+  await admin.connect();
+  const dbName = `intake_bench_${process.pid}`;
+  await admin.query(`create database ${dbName}`);
+  const url = withDatabase(serverUrl(), dbName);
+  const masterKey = randomBytes(32);
+  const pool = new pg.Pool({ connectionString: url, max: 20 });
+  pool.on('error', () => {});
+  let receiver: ChildProcess | null = null;
+
+  try {
+    await migrateDatabase(url);
+    const client = await pool.connect();
+    let secret = '';
+    const webhookIds: string[] = [];
+    try {
+      await createTenant(client, { slug: 'bench', name: 'Bench' });
+      for (let i = 0; i < WEBHOOKS; i++) {
+        const hook = await createWebhook(client, masterKey, 'http://127.0.0.1', 'bench', {
+          name: `Alerts ${i}`, slug: `alerts-${i}`, auth: { auth_type: 'hmac_sha256' }, rate_limit_per_minute: 0,
+          handler: { handler_type: 'direct_action', action: 'createTicket', field_mapping: {
+            title: 'commonLabels.alertname & " on " & commonLabels.instance',
+            description: 'alerts[0].annotations.description',
+            priority: 'commonLabels.severity',
+          } },
+        });
+        webhookIds.push(hook.id);
+        if (i === 0) secret = hook.secret!;
+      }
+    } finally {
+      client.release();
+    }
+    await pool.query(`create table bench_ceiling (id uuid primary key default gen_random_uuid(), received_at timestamptz default now(), body jsonb)`);
+
+    const body = JSON.stringify(JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, '..', 'shared', 'samples', 'alertmanager-alert.firing.json'), 'utf8')));
+    const signature = createHmac('sha256', secret).update(body).digest('hex');
+
+    // ── receiver vs Postgres ceiling ──
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    receiver = spawn(process.execPath, [...profile, path.join(PROJECT_ROOT, 'cli', 'intake.ts'), 'receiver'], {
+      env: { ...process.env, DATABASE_URL: url, INTAKE_MASTER_KEY: masterKey.toString('base64'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', REDIS_URL: '' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const [, port] = await waitForOutput(receiver, /listening on http:\/\/127\.0\.0\.1:(\d+)/, 30_000);
+    const target = `http://127.0.0.1:${port}/api/inbound/bench/alerts-0`;
+
+    const scriptFile = path.join(os.tmpdir(), `intake-bench-${process.pid}.sql`);
+    fs.writeFileSync(scriptFile, `insert into bench_ceiling (body) values ('${body.replaceAll("'", "''")}'::jsonb);\n`);
+
+    const receiverRates: number[] = [], p50s: number[] = [], p99s: number[] = [], ceilings: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const result = await autocannon({
+        url: target, method: 'POST', connections: CONNECTIONS, duration: SECONDS,
+        headers: { 'content-type': 'application/json', 'x-signature': signature }, body,
+      });
+      const ok = result['2xx'];
+      if (result.non2xx > 0 || result.errors > 0) throw new Error(`receiver answered ${result.non2xx} non-2xx and ${result.errors} errors`);
+      receiverRates.push(ok / (result.duration || SECONDS));
+      p50s.push(result.latency.p50);
+      p99s.push(result.latency.p99);
+
+      const bench = spawnSync('pgbench', ['-n', '-c', String(CONNECTIONS), '-j', '2', '-T', String(SECONDS), '-f', scriptFile, url], { encoding: 'utf8' });
+      const tps = Number(bench.stdout.match(/tps = ([\d.]+)/)?.[1]);
+      if (!Number.isFinite(tps)) throw new Error(`pgbench failed: ${bench.stderr || bench.stdout}`);
+      ceilings.push(tps);
+      process.stderr.write(`round ${round}: receiver ${fmt(receiverRates.at(-1)!)} req/s, pgbench ${fmt(tps)} tx/s\n`);
+    }
+    const rss = peakRssMiB(receiver.pid!);
+    receiver.kill('SIGTERM');
+    receiver = null;
+    fs.rmSync(scriptFile, { force: true });
+
+    // ── worker vs graphile-worker no-op ──
+    await pool.query(`delete from intake.inbound_webhook_deliveries; delete from graphile_worker._private_jobs; truncate psa.tickets cascade; truncate psa.tenant_counters`);
+    const seed = async () =>
+      pool.query(
+        `select intake.receive_delivery(w.tenant, w.inbound_webhook_id, 'POST', '/bench', '{}', $1::jsonb, null, 'json', 'application/json', '127.0.0.1', 'bench', null, now())
+           from generate_series(1, $2) i
+           join lateral (select * from intake.inbound_webhooks where inbound_webhook_id = ($3::uuid[])[1 + i % $4]) w on true`,
+        [body, JOBS, webhookIds, webhookIds.length],
+      );
+    const dispatchRates: number[] = [], noopRates: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      await seed();
+      const worker = await startWorker(pool, { concurrency: WORKER_CONCURRENCY, jsonataTimeoutMs: 1000 });
+      dispatchRates.push(await timeUntilDrained(pool, `select count(*) as n from intake.inbound_webhook_deliveries where dispatch_status = 'pending'`, JOBS));
+      await worker.stop();
+      const failed = await pendingCount(pool, `select count(*) as n from intake.inbound_webhook_deliveries where dispatch_status = 'failed'`);
+      if (failed > 0) throw new Error(`${failed} deliveries failed during the worker benchmark`);
+
+      await pool.query(`select graphile_worker.add_job('bench_noop', '{}'::json) from generate_series(1, $1)`, [JOBS]);
+      const noop = await runWorker({ pgPool: pool, concurrency: WORKER_CONCURRENCY, noHandleSignals: true, taskList: { bench_noop: async () => {} }, logger: undefined });
+      noopRates.push(await timeUntilDrained(pool, `select count(*) as n from graphile_worker.jobs where task_identifier = 'bench_noop'`, JOBS));
+      await noop.stop();
+      process.stderr.write(`round ${round}: dispatch ${fmt(dispatchRates.at(-1)!)} deliveries/s, no-op ${fmt(noopRates.at(-1)!)} jobs/s\n`);
+    }
+    const tickets = Number((await pool.query('select count(*) as n from psa.tickets')).rows[0].n);
+
+    const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
+    const r = median(receiverRates), c = median(ceilings), d = median(dispatchRates), n = median(noopRates);
+    console.log(`
+Intake benchmark — ${new Date().toISOString()}
+machine: ${os.cpus().length} × ${cpu}, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${(await pool.query('select version()')).rows[0].version.split(' on ')[0]}
+medians of ${ROUNDS} rounds; ${CONNECTIONS} connections; ${SECONDS} s per round; ${JOBS} jobs per worker round; worker concurrency ${WORKER_CONCURRENCY}
+
+receiver (signed hmac_sha256 POSTs, one webhook, no rate limit)
+  accepted            ${fmt(r)} req/s   (rounds: ${receiverRates.map((x) => fmt(x)).join(', ')})
+  latency             p50 ${fmt(median(p50s), 1)} ms, p99 ${fmt(median(p99s), 1)} ms
+  Postgres ceiling    ${fmt(c)} insert tx/s (pgbench, same connections; rounds: ${ceilings.map((x) => fmt(x)).join(', ')})
+  ratio               ${fmt(r / c, 2)} of the ceiling (aim ≥ 0.50)
+  peak RSS            ${fmt(rss)} MiB
+
+worker (createTicket over ${WEBHOOKS} webhooks)
+  dispatched          ${fmt(d)} deliveries/s   (rounds: ${dispatchRates.map((x) => fmt(x)).join(', ')}; ${tickets} tickets made)
+  no-op baseline      ${fmt(n)} jobs/s         (rounds: ${noopRates.map((x) => fmt(x)).join(', ')})
+  ratio               ${fmt(d / n, 2)} of the no-op rate (aim ≥ 0.33)
+`);
+  } finally {
+    receiver?.kill('SIGKILL');
+    await pool.end();
+    await admin.query(`drop database if exists ${dbName} with (force)`);
+    await admin.end();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,143 @@
+-- The receiver's one SQL call: records a batch of verified requests and enqueues their
+-- dispatch jobs in the same transaction (one add_jobs call, so one NOTIFY per batch), or
+-- answers that an idempotency key was already taken inside its window.
+-- The receiver batches requests that arrive while earlier ones are being committed; a request
+-- on a quiet system is a batch of one. Items are processed in array order (arrival order).
+-- Concurrent repeats are settled by the unique partial index deliveries_dedupe_key: the
+-- loser's insert waits for the winner's commit, then finds its row.
+--
+-- Each item: {tenant, inbound_webhook_id, request_method, request_path, request_headers,
+--   request_body, request_body_text, body_format, content_type, source_ip, user_agent,
+--   idempotency_key, received_at, failure?, failure_status?}. A non-null `failure` records a
+--   verified request that cannot be dispatched (malformed body) as failed, answered with
+--   failure_status.
+create or replace function intake.receive_deliveries(p_items jsonb)
+  returns table (item int, delivery_id uuid, duplicate boolean, response_status int, response_body jsonb)
+  language plpgsql volatile
+  set search_path = pg_catalog
+  as $$
+declare
+  v_item jsonb;
+  v_index int;
+  v_tenant uuid;
+  v_webhook uuid;
+  v_key text;
+  v_received timestamptz;
+  v_window int;
+  v_id uuid;
+  v_existing record;
+  v_inserted uuid;
+  v_failure text;
+  v_status int;
+  v_jobs jsonb := '[]';
+begin
+  for v_item, v_index in select e.value, e.ordinality::int from jsonb_array_elements(p_items) with ordinality e loop
+    v_tenant := (v_item->>'tenant')::uuid;
+    v_webhook := (v_item->>'inbound_webhook_id')::uuid;
+    v_key := v_item->>'idempotency_key';
+    v_received := coalesce((v_item->>'received_at')::timestamptz, now());
+    v_failure := v_item->>'failure';
+    v_id := gen_random_uuid();
+
+    select w.idempotency_window_seconds into v_window
+      from intake.inbound_webhooks w
+     where w.tenant = v_tenant and w.inbound_webhook_id = v_webhook;
+    if not found then
+      raise exception 'inbound webhook % not found for tenant %', v_webhook, v_tenant using errcode = 'P0002';
+    end if;
+
+    if v_failure is not null then
+      v_status := coalesce((v_item->>'failure_status')::int, 400);
+      insert into intake.inbound_webhook_deliveries (
+        tenant, delivery_id, inbound_webhook_id, idempotency_key, received_at, request_method, request_path,
+        request_headers, request_body, request_body_text, body_format, content_type, source_ip, user_agent,
+        dispatch_status, error_message, response_status, response_body, dispatched_at
+      ) values (
+        v_tenant, v_id, v_webhook, v_key, v_received, v_item->>'request_method', v_item->>'request_path',
+        coalesce(v_item->'request_headers', '{}'), v_item->'request_body', v_item->>'request_body_text',
+        v_item->>'body_format', v_item->>'content_type', (v_item->>'source_ip')::inet, v_item->>'user_agent',
+        'failed', v_failure, v_status, jsonb_build_object('error', v_failure, 'delivery_id', v_id), now()
+      );
+      return query select v_index, v_id, false, v_status, jsonb_build_object('error', v_failure, 'delivery_id', v_id);
+      continue;
+    end if;
+
+    loop
+      v_inserted := null;
+      insert into intake.inbound_webhook_deliveries as d (
+        tenant, delivery_id, inbound_webhook_id, idempotency_key, idempotency_expires_at, dedupe_active,
+        received_at, request_method, request_path, request_headers, request_body, request_body_text, body_format,
+        content_type, source_ip, user_agent, response_status, response_body
+      ) values (
+        v_tenant, v_id, v_webhook, v_key,
+        case when v_key is not null then v_received + make_interval(secs => v_window) end,
+        v_key is not null,
+        v_received, v_item->>'request_method', v_item->>'request_path', coalesce(v_item->'request_headers', '{}'),
+        v_item->'request_body', v_item->>'request_body_text', v_item->>'body_format', v_item->>'content_type',
+        (v_item->>'source_ip')::inet, v_item->>'user_agent', 200, jsonb_build_object('delivery_id', v_id)
+      )
+      on conflict (tenant, inbound_webhook_id, idempotency_key) where dedupe_active do nothing
+      returning d.delivery_id into v_inserted;
+
+      if v_inserted is not null then
+        v_jobs := v_jobs || jsonb_build_object('tenant', v_tenant, 'delivery_id', v_id, 'webhook', v_webhook);
+        -- Sample capture: the first verified body inside an open window becomes the sample.
+        if v_item->'request_body' is not null and jsonb_typeof(v_item->'request_body') <> 'null' then
+          update intake.inbound_webhooks w
+             set sample_payload = v_item->'request_body', sample_captured_at = now(), sample_capture_until = null
+           where w.tenant = v_tenant and w.inbound_webhook_id = v_webhook and w.sample_capture_until > now();
+        end if;
+        return query select v_index, v_id, false, 200, jsonb_build_object('delivery_id', v_id);
+        exit;
+      end if;
+
+      select d.delivery_id, d.idempotency_expires_at into v_existing
+        from intake.inbound_webhook_deliveries d
+       where d.tenant = v_tenant and d.inbound_webhook_id = v_webhook
+         and d.idempotency_key = v_key and d.dedupe_active
+         for update;
+      if not found then
+        continue; -- the holder released the key between our insert and select: try again
+      end if;
+
+      if v_existing.idempotency_expires_at > v_received then
+        insert into intake.inbound_webhook_deliveries (
+          tenant, delivery_id, inbound_webhook_id, idempotency_key, duplicate_of, received_at, request_method,
+          request_path, request_headers, request_body, request_body_text, body_format, content_type, source_ip,
+          user_agent, dispatch_status, response_status, response_body, dispatched_at
+        ) values (
+          v_tenant, v_id, v_webhook, v_key, v_existing.delivery_id, v_received, v_item->>'request_method',
+          v_item->>'request_path', coalesce(v_item->'request_headers', '{}'), v_item->'request_body',
+          v_item->>'request_body_text', v_item->>'body_format', v_item->>'content_type', (v_item->>'source_ip')::inet,
+          v_item->>'user_agent', 'duplicate', 200,
+          jsonb_build_object('delivery_id', v_existing.delivery_id, 'duplicate', true), now()
+        );
+        return query select v_index, v_existing.delivery_id, true, 200,
+          jsonb_build_object('delivery_id', v_existing.delivery_id, 'duplicate', true);
+        exit;
+      end if;
+
+      -- The window has passed: the old delivery gives up the key and this one takes it.
+      update intake.inbound_webhook_deliveries d set dedupe_active = false
+       where d.tenant = v_tenant and d.delivery_id = v_existing.delivery_id;
+    end loop;
+  end loop;
+
+  if jsonb_array_length(v_jobs) > 0 then
+    -- Built inside the query, not as a declared variable, so this file loads before the
+    -- graphile_worker schema exists (plpgsql resolves declared types when it compiles).
+    perform graphile_worker.add_jobs(array(
+      select row(
+        'dispatch_delivery',
+        json_build_object('tenant', j->>'tenant', 'delivery_id', j->>'delivery_id'),
+        intake_private.dispatch_queue_name((j->>'webhook')::uuid),
+        null, 8, 'dispatch:' || (j->>'delivery_id'), null, null
+      )::graphile_worker.job_spec
+      from jsonb_array_elements(v_jobs) j
+    ));
+  end if;
+end
+$$;
+comment on function intake.receive_deliveries(jsonb) is
+  'Records a batch of verified inbound requests and enqueues their dispatch in one transaction; answers the original delivery for repeats inside the idempotency window.';
+-- not granted to intake_app: only the receiver (the owner) records deliveries

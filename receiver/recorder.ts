@@ -1,0 +1,76 @@
+// Records verified requests through intake.receive_deliveries(), batched (./batcher.ts).
+import type pg from 'pg';
+import { errorMessage } from '../core/log.ts';
+import { createBatcher } from './batcher.ts';
+
+/** One verified request as intake.receive_deliveries() takes it. */
+export interface DeliveryItem {
+  tenant: string;
+  inbound_webhook_id: string;
+  request_method: string;
+  request_path: string;
+  request_headers: Record<string, string>;
+  request_body: unknown;
+  request_body_text: string | null;
+  body_format: string | null;
+  content_type: string | null;
+  source_ip: string | null;
+  user_agent: string | null;
+  idempotency_key: string | null;
+  received_at: string;
+  failure: string | null;
+  failure_status: number | null;
+  /** the raw body, for the fallback when jsonb refuses the parsed one; not sent to SQL */
+  raw_text?: string;
+}
+
+export interface Recorded {
+  delivery_id: string;
+  duplicate: boolean;
+  response_status: number;
+  response_body: unknown;
+}
+
+const SQL = 'select item, delivery_id, duplicate, response_status, response_body from intake.receive_deliveries($1::jsonb)';
+
+function toJson(items: DeliveryItem[]): string {
+  return JSON.stringify(items, (key, value) => (key === 'raw_text' ? undefined : value));
+}
+
+/**
+ * jsonb refuses some bodies JSON.parse accepts: \u0000 (22P05) and unpaired surrogate escapes
+ * such as a truncated emoji's "\ud83d" (22P02). Answering 5xx would make the sender retry
+ * forever, so such a request is recorded as failed with its raw text.
+ */
+function unstorableReason(error: unknown): string | null {
+  const code = (error as { code?: string }).code;
+  if (code === '22P05') return 'body contains \\u0000, which cannot be stored as JSON; the raw text is kept';
+  if (code === '22P02' && /json/i.test(errorMessage(error))) {
+    return 'body contains an unpaired UTF-16 surrogate escape, which cannot be stored as JSON; the raw text is kept';
+  }
+  return null;
+}
+
+export function createRecorder(pool: pg.Pool, options: { maxBatch: number; maxInFlight: number }) {
+  async function run(items: DeliveryItem[]): Promise<Recorded[]> {
+    const { rows } = await pool.query(SQL, [toJson(items)]);
+    const results: Recorded[] = new Array(items.length);
+    for (const row of rows) results[row.item - 1] = row;
+    return results;
+  }
+
+  async function runOne(item: DeliveryItem): Promise<Recorded> {
+    try {
+      return (await run([item]))[0]!;
+    } catch (error) {
+      const reason = unstorableReason(error);
+      if (!reason || item.failure !== null) throw error;
+      const text = (item.raw_text ?? '').replaceAll('\u0000', '');
+      return (await run([{ ...item, request_body: null, request_body_text: text, failure: reason, failure_status: 400 }]))[0]!;
+    }
+  }
+
+  return createBatcher<DeliveryItem, Recorded>({ ...options, run, runOne });
+}
+
+export type Recorder = ReturnType<typeof createRecorder>;
