@@ -151,6 +151,8 @@ async function main() {
       process.stderr.write(`round ${round}: receiver ${fmt(receiverRates.at(-1)!)} req/s, pgbench ${fmt(tps)} tx/s\n`);
     }
     const rss = peakRssMiB(receiver.pid!);
+    // deliveries committed together share a transaction id: rows per xmin is the batch size
+    const batch = Number((await pool.query(`select count(*)::float / greatest(count(distinct xmin::text), 1) as b from intake.inbound_webhook_deliveries`)).rows[0].b);
     receiver.kill('SIGTERM');
     receiver = null;
     fs.rmSync(scriptFile, { force: true });
@@ -194,6 +196,7 @@ receiver (signed hmac_sha256 POSTs, one webhook, no rate limit)
   Postgres ceiling    ${fmt(c)} insert tx/s (pgbench, same connections; rounds: ${ceilings.map((x) => fmt(x)).join(', ')})
   ratio               ${fmt(r / c, 2)} of the ceiling (aim ≥ 0.50)
   peak RSS            ${fmt(rss)} MiB
+  mean batch          ${fmt(batch, 1)} requests per transaction
 
 worker (createTicket over ${WEBHOOKS} webhooks)
   dispatched          ${fmt(d)} deliveries/s   (rounds: ${dispatchRates.map((x) => fmt(x)).join(', ')}; ${tickets} tickets made)

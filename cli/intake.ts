@@ -185,7 +185,8 @@ async function main(argv: string[]): Promise<unknown> {
     case 'tenant':
       if (sub === 'create') {
         const v = parse(rest, { slug: { type: 'string' }, name: { type: 'string' } });
-        return withDatabase((c) => createTenant(c, { slug: need(v, 'slug'), name: need(v, 'name') }));
+        const input = { slug: need(v, 'slug'), name: need(v, 'name') };
+        return withDatabase((c) => createTenant(c, input));
       }
       break;
     case 'webhook':
@@ -205,8 +206,9 @@ async function main(argv: string[]): Promise<unknown> {
       }
       if (sub === 'list') {
         const v = parse(rest, { tenant: { type: 'string' } });
+        const tenantSlug = need(v, 'tenant');
         return withDatabase(async (c) => {
-          const tenant = await tenantIdForSlug(c, need(v, 'tenant'));
+          const tenant = await tenantIdForSlug(c, tenantSlug);
           const { rows } = await c.query(
             `select inbound_webhook_id as id, name, slug, auth_type, auth_config, handler_type, handler_config, idempotency_source,
                     idempotency_window_seconds, rate_limit_per_minute, is_active, config_version, sample_capture_until,
@@ -220,12 +222,14 @@ async function main(argv: string[]): Promise<unknown> {
       if (sub === 'capture-sample') {
         const v = parse(rest, { tenant: { type: 'string' }, slug: { type: 'string' }, minutes: { type: 'string' } });
         const minutes = intOption(v, 'minutes') ?? 5;
+        const tenantSlug = need(v, 'tenant');
+        const slug = need(v, 'slug');
         return withDatabase(async (c) => {
-          const tenant = await tenantIdForSlug(c, need(v, 'tenant'));
+          const tenant = await tenantIdForSlug(c, tenantSlug);
           const { rows } = await c.query(
             `select intake.capture_sample(inbound_webhook_id, $3) as capture_until
                from intake.inbound_webhooks where tenant = $1 and slug = $2`,
-            [tenant, need(v, 'slug'), minutes],
+            [tenant, slug, minutes],
           );
           if (!rows[0]) throw new UserError('not_found', `no webhook with slug "${v.slug}" in tenant "${v.tenant}"`);
           return rows[0];
@@ -240,8 +244,9 @@ async function main(argv: string[]): Promise<unknown> {
           throw new UsageError(`--status must be pending, dispatched, duplicate or failed, got "${status}"`);
         }
         const limit = intOption(v, 'limit') ?? 100;
+        const tenantSlug = need(v, 'tenant');
         return withDatabase(async (c) => {
-          const tenant = await tenantIdForSlug(c, need(v, 'tenant'));
+          const tenant = await tenantIdForSlug(c, tenantSlug);
           const { rows } = await c.query(
             `select ${DELIVERY_COLUMNS}
                from intake.inbound_webhook_deliveries d

@@ -7,6 +7,7 @@ import { Logger as MigrateLogger, migrate as graphileMigrate } from 'graphile-mi
 import { Logger as WorkerLogger, runMigrations as workerMigrations } from 'graphile-worker';
 import pg from 'pg';
 import { loadFunctions } from '../db/loadFunctions.ts';
+import { createPool } from './database.ts';
 import { PROJECT_ROOT } from './env.ts';
 import { log } from './log.ts';
 
@@ -20,35 +21,41 @@ const logTo = () => (level: string, message: string) => {
 const workerLogger = new WorkerLogger(logTo);
 const migrateLogger = new MigrateLogger(logTo);
 
+// Any constant works; it names "Intake is migrating this database" for pg_advisory_lock.
+const MIGRATION_LOCK = 7_215_004_211;
+
 export async function migrateDatabase(connectionString: string): Promise<void> {
-  const pool = new pg.Pool({ connectionString, max: 1 });
-  pool.on('error', () => {}); // an idle connection dropping is not fatal here
+  // One migrator at a time: CLI commands and processes starting together would otherwise race
+  // graphile-migrate's own lock, and the loser fails instead of waiting.
+  const lock = new pg.Client({ connectionString });
+  lock.on('error', () => {});
+  await lock.connect();
   try {
-    await workerMigrations({ pgPool: pool, logger: workerLogger });
-  } finally {
-    await pool.end();
-  }
-  await graphileMigrate(
-    {
-      connectionString,
-      migrationsFolder: path.join(PROJECT_ROOT, 'db', 'migrations'),
-      // no shadow database and no hooks here: functions are loaded below, in-process
-      afterAllMigrations: [],
-      manageGraphileMigrateSchema: true,
-      logger: migrateLogger,
-    },
-    false,
-    false,
-  );
-  // graphile-migrate keeps its pool 200 ms after use and exits the process if that pool sees
-  // an error; let it close before anything (a CLI call on the embedded server) stops Postgres.
-  await setTimeout(250);
-  const client = new pg.Client({ connectionString });
-  await client.connect();
-  try {
-    const count = await loadFunctions(client);
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const pool = createPool(connectionString, 1);
+    try {
+      await workerMigrations({ pgPool: pool, logger: workerLogger });
+    } finally {
+      await pool.end();
+    }
+    await graphileMigrate(
+      {
+        connectionString,
+        migrationsFolder: path.join(PROJECT_ROOT, 'db', 'migrations'),
+        // no shadow database and no hooks here: functions are loaded below, in-process
+        afterAllMigrations: [],
+        manageGraphileMigrateSchema: true,
+        logger: migrateLogger,
+      },
+      false,
+      false,
+    );
+    // graphile-migrate keeps its pool 200 ms after use and exits the process if that pool sees
+    // an error; let it close before anything (a CLI call on the embedded server) stops Postgres.
+    await setTimeout(250);
+    const count = await loadFunctions(lock);
     log.debug('functions loaded', { files: count });
   } finally {
-    await client.end();
+    await lock.end(); // ends the session, releasing the advisory lock
   }
 }

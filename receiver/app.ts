@@ -7,6 +7,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { rateLimit, type Store } from 'express-rate-limit';
 import type pg from 'pg';
 import { errorMessage, log } from '../core/log.ts';
+import { arrivalTime, type Arrival } from './arrivalClock.ts';
 import { authenticate } from './auth/index.ts';
 import type { UnverifiedRequest, VerifiedRequest } from './auth/types.ts';
 import { parseBody } from './body.ts';
@@ -15,6 +16,7 @@ import type { ConfigCache, RouteConfig, WebhookConfig } from './configCache.ts';
 import { safeHeaders, safePath } from './headers.ts';
 import { idempotencyKey } from './idempotency.ts';
 import type { Recorder } from './recorder.ts';
+import { Sequencer, type Turn } from './sequencer.ts';
 
 export interface ReceiverOptions {
   pool: pg.Pool;
@@ -53,8 +55,9 @@ function flatQuery(req: Request): Record<string, string> {
 
 interface Locals {
   route: RouteConfig & { webhook: WebhookConfig };
-  receivedAt: Date;
+  arrival: Arrival;
   sourceIp: string;
+  turn: Turn;
 }
 
 export function createReceiver(options: ReceiverOptions): express.Router {
@@ -62,6 +65,7 @@ export function createReceiver(options: ReceiverOptions): express.Router {
   const path = '/api/inbound/:tenantSlug/:webhookSlug';
 
   const readBody = express.raw({ type: () => true, limit: options.bodyLimitBytes });
+  const sequencer = new Sequencer();
 
   async function recordRejection(
     tenant: string,
@@ -85,10 +89,14 @@ export function createReceiver(options: ReceiverOptions): express.Router {
   }
 
   async function route(req: Request, res: Response, next: NextFunction): Promise<void> {
-    const receivedAt = new Date();
-    const sourceIp = resolveClientIp(req.socket.remoteAddress, req.get('x-forwarded-for'), options.trustedProxies);
+    const arrival = arrivalTime();
     const tenantSlug = String(req.params.tenantSlug);
     const webhookSlug = String(req.params.webhookSlug);
+    // Taken before the first await; given back when the delivery is handed over or the
+    // response ends, whichever is first.
+    const turn = sequencer.take(`${tenantSlug}/${webhookSlug}`);
+    res.once('close', turn.done);
+    const sourceIp = resolveClientIp(req.socket.remoteAddress, req.get('x-forwarded-for'), options.trustedProxies);
     const config = await options.cache.get(tenantSlug, webhookSlug);
     if (!config) {
       log.info('inbound: unknown tenant', { tenant_slug: tenantSlug, source_ip: sourceIp });
@@ -103,7 +111,7 @@ export function createReceiver(options: ReceiverOptions): express.Router {
       await recordRejection(config.tenant, config.webhook?.id ?? null, webhookSlug, status, `${status.replace('_', ' ')} "${webhookSlug}"`, req, sourceIp);
       return unauthorized(res);
     }
-    res.locals = { route: { ...config, webhook: config.webhook }, receivedAt, sourceIp } satisfies Locals;
+    res.locals = { route: { ...config, webhook: config.webhook }, arrival, sourceIp, turn } satisfies Locals;
     next();
   }
 
@@ -127,7 +135,7 @@ export function createReceiver(options: ReceiverOptions): express.Router {
   });
 
   async function receive(req: Request, res: Response): Promise<void> {
-    const { route: config, receivedAt, sourceIp } = res.locals as Locals;
+    const { route: config, arrival, sourceIp, turn } = res.locals as Locals;
     const webhook = config.webhook;
     const headers = flatHeaders(req);
     const query = flatQuery(req);
@@ -140,18 +148,25 @@ export function createReceiver(options: ReceiverOptions): express.Router {
       rawBody,
       sourceIp,
       url: options.publicUrl + req.originalUrl,
-      receivedAt,
+      receivedAt: arrival.date,
     };
 
-    const auth = authenticate(unverified, webhook.auth, webhook.secrets, receivedAt);
+    const auth = authenticate(unverified, webhook.auth, webhook.secrets, arrival.date);
     if (!auth.ok) {
       await recordRejection(config.tenant, webhook.id, webhook.slug, auth.status, auth.reason, req, sourceIp);
       return unauthorized(res);
     }
-    await record(auth.request, config.tenant, webhook, res);
+    await record(auth.request, config.tenant, webhook, res, arrival, turn);
   }
 
-  async function record(request: VerifiedRequest, tenant: string, webhook: WebhookConfig, res: Response): Promise<void> {
+  async function record(
+    request: VerifiedRequest,
+    tenant: string,
+    webhook: WebhookConfig,
+    res: Response,
+    arrival: Arrival,
+    turn: Turn,
+  ): Promise<void> {
     const body = parseBody(request.rawBody, request.headers['content-type']);
     let key: string | null = null;
     const failure: string | null = body.ok ? null : body.error;
@@ -166,7 +181,8 @@ export function createReceiver(options: ReceiverOptions): express.Router {
       key = request.headers[webhook.idempotency.value] ?? null;
     }
 
-    const recorded = await options.recorder.submit({
+    await turn.ready;
+    const recording = options.recorder.submit({
       tenant,
       inbound_webhook_id: webhook.id,
       request_method: request.method,
@@ -179,11 +195,13 @@ export function createReceiver(options: ReceiverOptions): express.Router {
       source_ip: request.sourceIp || null,
       user_agent: request.headers['user-agent'] ?? null,
       idempotency_key: key,
-      received_at: request.receivedAt.toISOString(),
+      received_at: arrival.iso,
       failure,
       failure_status: body.ok ? null : body.status,
-      raw_text: body.ok ? request.rawBody.toString('utf8') : undefined,
+      raw_text: body.ok ? body.text : undefined,
     });
+    turn.done(); // submit() queued it synchronously: later requests may follow now
+    const recorded = await recording;
     res.status(recorded.response_status).json(recorded.response_body);
   }
 

@@ -6,6 +6,11 @@
 export interface BatcherOptions<I, O> {
   maxBatch: number;
   maxInFlight: number;
+  /**
+   * Items with the same key are never in two batches in flight at once, so they commit in the
+   * order they were submitted (one webhook's deliveries, in arrival order).
+   */
+  keyOf(item: I): string;
   /** Runs one batch; must return one result per item, in order. */
   run(items: I[]): Promise<O[]>;
   /** Runs one item alone: used when a batch fails, so one bad item cannot fail the others. */
@@ -19,8 +24,22 @@ interface Waiting<I, O> {
 }
 
 export function createBatcher<I, O>(options: BatcherOptions<I, O>): { submit(item: I): Promise<O> } {
-  const queue: Waiting<I, O>[] = [];
+  let queue: Waiting<I, O>[] = [];
   let inFlight = 0;
+  /** keys with a batch in flight (at most one batch per key) */
+  const busy = new Set<string>();
+
+  /** The next batch: waiting items whose key is not in flight, in submission order. */
+  function takeBatch(): Waiting<I, O>[] {
+    const batch: Waiting<I, O>[] = [];
+    const rest: Waiting<I, O>[] = [];
+    for (const waiting of queue) {
+      if (batch.length < options.maxBatch && !busy.has(options.keyOf(waiting.item))) batch.push(waiting);
+      else rest.push(waiting);
+    }
+    queue = rest;
+    return batch;
+  }
 
   async function runBatch(batch: Waiting<I, O>[]): Promise<void> {
     try {
@@ -32,8 +51,9 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): { submit(ite
       try {
         results = await options.run(batch.map((w) => w.item));
       } catch {
-        // Settle each alone: the bad item fails (or is recorded another way), the rest succeed.
-        await Promise.all(batch.map((w) => options.runOne(w.item).then(w.resolve, w.reject)));
+        // Settle each alone, in order: the bad item fails (or is recorded another way), the
+        // rest succeed.
+        for (const w of batch) await options.runOne(w.item).then(w.resolve, w.reject);
         return;
       }
       batch.forEach((w, i) => w.resolve(results[i]!));
@@ -44,9 +64,13 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): { submit(ite
 
   function pump(): void {
     while (inFlight < options.maxInFlight && queue.length > 0) {
-      const batch = queue.splice(0, options.maxBatch);
+      const batch = takeBatch();
+      if (batch.length === 0) return; // everything waiting belongs to keys in flight
+      const keys = new Set(batch.map((w) => options.keyOf(w.item)));
+      for (const key of keys) busy.add(key);
       inFlight++;
       void runBatch(batch).finally(() => {
+        for (const key of keys) busy.delete(key);
         inFlight--;
         pump();
       });

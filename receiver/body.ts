@@ -3,7 +3,7 @@
 // Content-Type (Tactical RMM can send one) is taken as JSON when it parses and text otherwise.
 
 export type ParsedBody =
-  | { ok: true; format: 'json' | 'form' | 'text'; value: unknown; mediaType: string | null }
+  | { ok: true; format: 'json' | 'form' | 'text'; value: unknown; text: string; mediaType: string | null }
   | { ok: false; status: 400 | 415; error: string; text: string | null; mediaType: string | null };
 
 function mediaTypeOf(contentType: string | undefined): { mediaType: string | null; charset: string | null } {
@@ -72,10 +72,10 @@ export function parseBody(raw: Buffer, contentType: string | undefined): ParsedB
   const text = decode(raw, charset);
   if (typeof text !== 'string') return { ok: false, status: 400, error: text.error, text: null, mediaType };
 
-  if (isForm) return { ok: true, format: 'form', value: formToObject(text), mediaType };
-  if (isText) return { ok: true, format: 'text', value: text, mediaType };
+  if (isForm) return { ok: true, format: 'form', value: formToObject(text), text, mediaType };
+  if (isText) return { ok: true, format: 'text', value: text, text, mediaType };
   const json = parseJson(text);
-  if (json.ok) return { ok: true, format: 'json', value: json.value, mediaType };
-  if (mediaType === null) return { ok: true, format: 'text', value: text, mediaType };
+  if (json.ok) return { ok: true, format: 'json', value: json.value, text, mediaType };
+  if (mediaType === null) return { ok: true, format: 'text', value: text, text, mediaType };
   return { ok: false, status: 400, error: json.error, text, mediaType };
 }

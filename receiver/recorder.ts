@@ -20,7 +20,11 @@ export interface DeliveryItem {
   received_at: string;
   failure: string | null;
   failure_status: number | null;
-  /** the raw body, for the fallback when jsonb refuses the parsed one; not sent to SQL */
+  /**
+   * The raw body text. For JSON bodies it is sent to SQL as the body itself (spliced into the
+   * batch, not re-serialized): cheaper, and exact — Postgres keeps integers past 2^53 that
+   * JSON.parse would round. Also the fallback text when jsonb refuses the body.
+   */
   raw_text?: string;
 }
 
@@ -33,8 +37,16 @@ export interface Recorded {
 
 const SQL = 'select item, delivery_id, duplicate, response_status, response_body from intake.receive_deliveries($1::jsonb)';
 
+function itemJson(item: DeliveryItem): string {
+  const { raw_text, request_body, ...rest } = item;
+  if (item.body_format === 'json' && raw_text !== undefined && item.failure === null) {
+    return JSON.stringify(rest).slice(0, -1) + ',"request_body":' + raw_text + '}';
+  }
+  return JSON.stringify({ ...rest, request_body });
+}
+
 function toJson(items: DeliveryItem[]): string {
-  return JSON.stringify(items, (key, value) => (key === 'raw_text' ? undefined : value));
+  return '[' + items.map(itemJson).join(',') + ']';
 }
 
 /**
@@ -66,11 +78,11 @@ export function createRecorder(pool: pg.Pool, options: { maxBatch: number; maxIn
       const reason = unstorableReason(error);
       if (!reason || item.failure !== null) throw error;
       const text = (item.raw_text ?? '').replaceAll('\u0000', '');
-      return (await run([{ ...item, request_body: null, request_body_text: text, failure: reason, failure_status: 400 }]))[0]!;
+      return (await run([{ ...item, request_body: null, raw_text: undefined, request_body_text: text, failure: reason, failure_status: 400 }]))[0]!;
     }
   }
 
-  return createBatcher<DeliveryItem, Recorded>({ ...options, run, runOne });
+  return createBatcher<DeliveryItem, Recorded>({ ...options, keyOf: (item) => item.inbound_webhook_id, run, runOne });
 }
 
 export type Recorder = ReturnType<typeof createRecorder>;

@@ -29,9 +29,52 @@ declare
   v_inserted uuid;
   v_failure text;
   v_status int;
-  v_jobs jsonb := '[]';
+  v_new jsonb := '[]';   -- {idx, tenant, delivery_id, webhook, received_at} of rows inserted
+  v_done int[] := '{}';  -- items answered by the set-based insert
 begin
-  for v_item, v_index in select e.value, e.ordinality::int from jsonb_array_elements(p_items) with ordinality e loop
+  -- Fast path, set-based: every ordinary item in one INSERT. Items whose idempotency key is
+  -- already taken (or repeated inside this batch) are skipped here and settled one by one below.
+  with items as (
+    select e.idx::int as idx, e.value as v, gen_random_uuid() as id,
+           coalesce((e.value->>'received_at')::timestamptz, now()) as received_at
+      from jsonb_array_elements(p_items) with ordinality e(value, idx)
+     where e.value->>'failure' is null
+  ), inserted as (
+    insert into intake.inbound_webhook_deliveries as d (
+      tenant, delivery_id, inbound_webhook_id, idempotency_key, idempotency_expires_at, dedupe_active,
+      received_at, request_method, request_path, request_headers, request_body, request_body_text, body_format,
+      content_type, source_ip, user_agent, response_status, response_body
+    )
+    select (i.v->>'tenant')::uuid, i.id, w.inbound_webhook_id, i.v->>'idempotency_key',
+           case when i.v->>'idempotency_key' is not null then i.received_at + make_interval(secs => w.idempotency_window_seconds) end,
+           i.v->>'idempotency_key' is not null,
+           i.received_at, i.v->>'request_method', i.v->>'request_path', coalesce(i.v->'request_headers', '{}'),
+           i.v->'request_body', i.v->>'request_body_text', i.v->>'body_format', i.v->>'content_type',
+           (i.v->>'source_ip')::inet, i.v->>'user_agent', 200, jsonb_build_object('delivery_id', i.id)
+      from items i
+      join intake.inbound_webhooks w
+        on w.tenant = (i.v->>'tenant')::uuid and w.inbound_webhook_id = (i.v->>'inbound_webhook_id')::uuid
+     order by i.idx
+    on conflict (tenant, inbound_webhook_id, idempotency_key) where dedupe_active do nothing
+    returning d.tenant, d.delivery_id, d.inbound_webhook_id, d.received_at
+  )
+  select coalesce(jsonb_agg(jsonb_build_object('idx', i.idx, 'tenant', n.tenant, 'delivery_id', n.delivery_id,
+                                               'webhook', n.inbound_webhook_id, 'received_at', n.received_at)
+                            order by i.idx), '[]'),
+         coalesce(array_agg(i.idx), '{}')
+    into v_new, v_done
+    from inserted n join items i on i.id = n.delivery_id;
+
+  return query
+  select (n->>'idx')::int, (n->>'delivery_id')::uuid, false, 200, jsonb_build_object('delivery_id', (n->>'delivery_id')::uuid)
+    from jsonb_array_elements(v_new) n;
+
+  -- Slow path, one by one: failures to record, and items whose key was taken.
+  for v_item, v_index in
+    select e.value, e.ordinality::int from jsonb_array_elements(p_items) with ordinality e
+     where not (e.ordinality::int = any (v_done))
+     order by e.ordinality
+  loop
     v_tenant := (v_item->>'tenant')::uuid;
     v_webhook := (v_item->>'inbound_webhook_id')::uuid;
     v_key := v_item->>'idempotency_key';
@@ -80,13 +123,8 @@ begin
       returning d.delivery_id into v_inserted;
 
       if v_inserted is not null then
-        v_jobs := v_jobs || jsonb_build_object('tenant', v_tenant, 'delivery_id', v_id, 'webhook', v_webhook);
-        -- Sample capture: the first verified body inside an open window becomes the sample.
-        if v_item->'request_body' is not null and jsonb_typeof(v_item->'request_body') <> 'null' then
-          update intake.inbound_webhooks w
-             set sample_payload = v_item->'request_body', sample_captured_at = now(), sample_capture_until = null
-           where w.tenant = v_tenant and w.inbound_webhook_id = v_webhook and w.sample_capture_until > now();
-        end if;
+        v_new := v_new || jsonb_build_object('idx', v_index, 'tenant', v_tenant, 'delivery_id', v_id,
+                                             'webhook', v_webhook, 'received_at', v_received);
         return query select v_index, v_id, false, 200, jsonb_build_object('delivery_id', v_id);
         exit;
       end if;
@@ -123,17 +161,33 @@ begin
     end loop;
   end loop;
 
-  if jsonb_array_length(v_jobs) > 0 then
-    -- Built inside the query, not as a declared variable, so this file loads before the
-    -- graphile_worker schema exists (plpgsql resolves declared types when it compiles).
+  if jsonb_array_length(v_new) > 0 then
+    -- Sample capture: the first verified body inside an open window becomes the sample.
+    update intake.inbound_webhooks w
+       set sample_payload = first.body, sample_captured_at = now(), sample_capture_until = null
+      from (
+        select distinct on (n->>'webhook') (n->>'tenant')::uuid as tenant, (n->>'webhook')::uuid as webhook,
+               p_items->((n->>'idx')::int - 1)->'request_body' as body
+          from jsonb_array_elements(v_new) n
+         where jsonb_typeof(p_items->((n->>'idx')::int - 1)->'request_body') is distinct from 'null'
+           and p_items->((n->>'idx')::int - 1)->'request_body' is not null
+         order by n->>'webhook', (n->>'idx')::int
+      ) first
+     where w.tenant = first.tenant and w.inbound_webhook_id = first.webhook and w.sample_capture_until > now();
+
+    -- One add_jobs call for the batch. run_at is the arrival time (never in the future), so a
+    -- webhook's serial queue runs its deliveries in arrival order even when their transactions
+    -- committed in another order. Built inside the query, not in a declared variable, so this
+    -- file loads before the graphile_worker schema exists.
     perform graphile_worker.add_jobs(array(
       select row(
         'dispatch_delivery',
-        json_build_object('tenant', j->>'tenant', 'delivery_id', j->>'delivery_id'),
-        intake_private.dispatch_queue_name((j->>'webhook')::uuid),
-        null, 8, 'dispatch:' || (j->>'delivery_id'), null, null
+        json_build_object('tenant', n->>'tenant', 'delivery_id', n->>'delivery_id'),
+        intake_private.dispatch_queue_name((n->>'webhook')::uuid),
+        least((n->>'received_at')::timestamptz, now()), 8, 'dispatch:' || (n->>'delivery_id'), null, null
       )::graphile_worker.job_spec
-      from jsonb_array_elements(v_jobs) j
+      from jsonb_array_elements(v_new) n
+      order by (n->>'idx')::int
     ));
   end if;
 end

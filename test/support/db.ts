@@ -17,7 +17,7 @@ export function databaseUrl(database: string): string {
 }
 
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `intake_t_${randomBytes(6).toString('hex')}`;
+  const name = `${inject('databasePrefix')}${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: inject('adminUrl') });
   await admin.connect();
   try {

@@ -19,6 +19,8 @@ declare module 'vitest' {
     adminUrl: string;
     templateDatabase: string;
     redisUrl: string;
+    /** test databases of this run are named <prefix><random>, so runs side by side never collide */
+    databasePrefix: string;
   }
 }
 
@@ -60,6 +62,7 @@ let embedded: EmbeddedServer | null = null;
 let redisChild: ChildProcess | null = null;
 let adminUrl = '';
 let templateDatabase = '';
+let databasePrefix = '';
 
 async function findPostgres(): Promise<string> {
   if (process.env.DATABASE_URL) return withDatabase(process.env.DATABASE_URL, 'postgres');
@@ -88,6 +91,7 @@ export async function setup(project: TestProject): Promise<void> {
   adminUrl = await findPostgres();
   const redisUrl = await findRedis();
   templateDatabase = `intake_test_template_${process.pid}`;
+  databasePrefix = `intake_t${process.pid}_`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
@@ -100,14 +104,15 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('adminUrl', adminUrl);
   project.provide('templateDatabase', templateDatabase);
   project.provide('redisUrl', redisUrl);
+  project.provide('databasePrefix', databasePrefix);
 }
 
 export async function teardown(): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    // Test databases a crashed file may have left behind, then the template.
-    const { rows } = await admin.query(`select datname from pg_database where datname like 'intake_t\\_%'`);
+    // This run's test databases a crashed file may have left behind, then the template.
+    const { rows } = await admin.query(`select datname from pg_database where starts_with(datname, $1)`, [databasePrefix]);
     for (const row of rows) await admin.query(`drop database if exists ${row.datname} with (force)`);
     await admin.query(`drop database if exists ${templateDatabase} with (force)`);
   } finally {

@@ -1,0 +1,191 @@
+// Tenant isolation through row-level security, as the application role (intake_app) sees it:
+// every tenant table shows the current tenant's rows only, refuses rows of another tenant, and
+// shows nothing at all when no tenant is set.
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asTenant, createTestDatabase, type TestDatabase } from './support/db.ts';
+import { makeTenant, makeWebhook, settledDelivery, startTestServer, type TestServer } from './support/server.ts';
+
+const alertmanager = JSON.parse(readFileSync(new URL('../../shared/samples/alertmanager-alert.firing.json', import.meta.url), 'utf8'));
+
+let db: TestDatabase;
+let server: TestServer;
+const tenants: Record<'a' | 'b', { id: string; delivery: string }> = { a: { id: '', delivery: '' }, b: { id: '', delivery: '' } };
+
+interface Table {
+  name: string; // schema-qualified, quoted
+  kind: 'r' | 'p' | 'v' | 'm';
+  canSelect: boolean;
+  canInsert: boolean;
+}
+let tables: Table[] = [];
+
+/** Everything a tenant accumulates: webhook (and its secret), deliveries, tickets, mappings, clients… */
+async function seed(slug: 'a' | 'b'): Promise<void> {
+  const tenant = await makeTenant(db.pool, `tenant-${slug}`);
+  const hook = await makeWebhook(db.pool, `tenant-${slug}`, {
+    name: 'Alerts', slug: 'alerts', auth: { auth_type: 'hmac_sha256' },
+    handler: {
+      handler_type: 'direct_action', action: 'createTicket',
+      field_mapping: { title: 'commonAnnotations.summary', external_id: 'groupKey' },
+    },
+  });
+  const body = JSON.stringify(alertmanager);
+  const post = (signature: string) =>
+    fetch(`${server.url}/api/inbound/tenant-${slug}/alerts`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-signature': signature }, body,
+    });
+  const ok = await post(createHmac('sha256', hook.secret!).update(body).digest('hex'));
+  expect(ok.status).toBe(200);
+  const { delivery_id } = await ok.json();
+  expect((await settledDelivery(db.pool, delivery_id)).dispatch_status).toBe('dispatched');
+  expect((await post('0'.repeat(64))).status).toBe(401); // an auth rejection row
+
+  await db.pool.query(
+    `with c as (insert into psa.clients (tenant, client_name) values ($1, $2) returning client_id),
+          u as (insert into psa.users (tenant, email) values ($1, $3) returning user_id)
+     insert into psa.contacts (tenant, full_name, client_id) select $1, 'Pat Doe', client_id from c`,
+    [tenant, `Client ${slug}`, `ops@${slug}.example`],
+  );
+  await db.pool.query(`insert into psa.assets (tenant, name) values ($1, 'web-01')`, [tenant]);
+  tenants[slug] = { id: tenant, delivery: delivery_id };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  server = await startTestServer(db.url);
+  await seed('a');
+  await seed('b');
+  const { rows } = await db.pool.query<Table>(
+    `select format('%I.%I', n.nspname, c.relname) as name, c.relkind as kind,
+            has_table_privilege('intake_app', c.oid, 'select') as "canSelect",
+            has_table_privilege('intake_app', c.oid, 'insert') as "canInsert"
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname in ('psa', 'intake', 'intake_private') and c.relkind in ('r', 'p', 'v', 'm')
+      order by 1`,
+  );
+  tables = rows;
+});
+afterAll(async () => {
+  await server?.stop();
+  await db?.drop();
+});
+
+async function tenantsIn(client: pg.ClientBase | pg.Pool, table: string): Promise<string[]> {
+  const { rows } = await client.query(`select distinct tenant::text from ${table} order by 1`);
+  return rows.map((r) => r.tenant);
+}
+
+it('finds the tenant tables, and the seed gave both tenants rows in each', async () => {
+  const names = tables.map((t) => t.name);
+  for (const expected of [
+    'psa.tenants', 'psa.users', 'psa.boards', 'psa.statuses', 'psa.priorities', 'psa.clients', 'psa.contacts',
+    'psa.assets', 'psa.tenant_counters', 'psa.tickets', 'psa.tenant_external_entity_mappings',
+    'intake.inbound_webhooks', 'intake.inbound_webhook_deliveries', 'intake.inbound_webhook_auth_rejections',
+    'intake_private.inbound_webhook_secrets',
+  ]) {
+    expect(names).toContain(expected);
+  }
+  // As the owner (no RLS), every one of them holds rows of both tenants; otherwise the
+  // isolation checks below would pass vacuously.
+  for (const { name } of tables.filter((t) => t.kind === 'r' || t.kind === 'p')) {
+    const seen = await tenantsIn(db.pool, name);
+    expect(seen, name).toEqual(expect.arrayContaining([tenants.a.id, tenants.b.id]));
+  }
+});
+
+describe('as intake_app', () => {
+  it('sees only its own tenant in every table (or view) it may read', async () => {
+    const readable = tables.filter((t) => t.canSelect);
+    expect(readable.length).toBeGreaterThanOrEqual(14);
+    for (const me of ['a', 'b'] as const) {
+      await asTenant(db.pool, tenants[me].id, async (client) => {
+        for (const { name } of readable) {
+          expect(await tenantsIn(client, name), `${name} as tenant ${me}`).toEqual([tenants[me].id]);
+        }
+      });
+    }
+  });
+
+  it('sees no rows at all without a tenant', async () => {
+    await asTenant(db.pool, null, async (client) => {
+      for (const { name } of tables.filter((t) => t.canSelect)) {
+        const { rows } = await client.query(`select count(*)::int as n from ${name}`);
+        expect(rows[0].n, name).toBe(0);
+      }
+    });
+  });
+
+  it('cannot read the webhook secrets at all', async () => {
+    const secrets = tables.find((t) => t.name === 'intake_private.inbound_webhook_secrets');
+    expect(secrets).toMatchObject({ canSelect: false, canInsert: false });
+    await asTenant(db.pool, tenants.a.id, async (client) => {
+      await expect(client.query(`select * from intake_private.inbound_webhook_secrets`)).rejects.toMatchObject({
+        code: '42501',
+        message: expect.stringContaining('permission denied'),
+      });
+    });
+    // Nor through the receiver's lookup, which returns them (ciphertexts) to the owner only.
+    await asTenant(db.pool, tenants.a.id, async (client) => {
+      await expect(client.query(`select * from intake_private.receiver_config('tenant-a', 'alerts')`)).rejects.toMatchObject({
+        code: '42501',
+        message: expect.stringContaining('permission denied'),
+      });
+    });
+  });
+
+  it("cannot insert a row of another tenant into any table it may insert into", async () => {
+    const insertable = tables.filter((t) => t.canInsert);
+    expect(insertable.map((t) => t.name)).toEqual(expect.arrayContaining(['psa.tickets', 'intake.inbound_webhook_deliveries']));
+    for (const { name } of insertable) {
+      // One of B's real rows (read as the owner), offered by tenant A.
+      const { rows } = await db.pool.query(`select to_jsonb(t) as row from ${name} t where tenant = $1 limit 1`, [tenants.b.id]);
+      const row = rows[0].row;
+      await asTenant(db.pool, tenants.a.id, async (client) => {
+        await expect(
+          client.query(`insert into ${name} select * from jsonb_populate_record(null::${name}, $1)`, [row]),
+          name,
+        ).rejects.toMatchObject({ code: '42501', message: expect.stringContaining('row-level security') });
+      });
+    }
+  });
+
+  it("may write its own rows, but not move them to another tenant", async () => {
+    await asTenant(db.pool, tenants.a.id, async (client) => {
+      const { rows } = await client.query(
+        `insert into psa.clients (tenant, client_name) values ($1, 'New client') returning client_id`, [tenants.a.id]);
+      expect(rows).toHaveLength(1);
+      await expect(
+        client.query(`update psa.clients set tenant = $2 where client_id = $1`, [rows[0].client_id, tenants.b.id]),
+      ).rejects.toMatchObject({ code: '42501', message: expect.stringContaining('row-level security') });
+    });
+    await asTenant(db.pool, tenants.a.id, async (client) => {
+      // B's rows are invisible to updates and deletes: nothing happens to them.
+      const updated = await client.query(`update psa.tickets set title = 'hijacked' where tenant = $1`, [tenants.b.id]);
+      const deleted = await client.query(`delete from psa.clients where tenant = $1`, [tenants.b.id]);
+      expect([updated.rowCount, deleted.rowCount]).toEqual([0, 0]);
+    });
+  });
+
+  it("replays its own tenant's delivery but not another tenant's", async () => {
+    await asTenant(db.pool, tenants.a.id, async (client) => {
+      const { rows } = await client.query(`select intake.replay_delivery($1) as id`, [tenants.a.delivery]);
+      const { rows: replay } = await client.query(
+        `select tenant, is_replay, replayed_from, dispatch_status from intake.inbound_webhook_deliveries where delivery_id = $1`,
+        [rows[0].id],
+      );
+      expect(replay).toEqual([{ tenant: tenants.a.id, is_replay: true, replayed_from: tenants.a.delivery, dispatch_status: 'pending' }]);
+    });
+    await asTenant(db.pool, tenants.a.id, async (client) => {
+      await expect(client.query(`select intake.replay_delivery($1)`, [tenants.b.delivery])).rejects.toMatchObject({
+        code: 'P0002',
+        message: expect.stringContaining('not found'),
+      });
+    });
+    // Both were rolled back: no replay exists.
+    const { rows } = await db.pool.query(`select count(*)::int as n from intake.inbound_webhook_deliveries where is_replay`);
+    expect(rows[0].n).toBe(0);
+  });
+});

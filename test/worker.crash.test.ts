@@ -1,0 +1,112 @@
+// A worker killed between the action's commit and the job's completion: the job stays locked
+// and runs again once unlocked, and the re-run finds the delivery dispatched and creates nothing.
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../core/env.ts';
+import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import { makeTenant, makeWebhook, startTestServer, testMasterKey, waitFor, type TestServer } from './support/server.ts';
+
+let db: TestDatabase;
+let receiver: TestServer;
+let worker: TestServer | undefined;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  receiver = await startTestServer(db.url, { worker: false });
+});
+afterAll(async () => {
+  await worker?.stop();
+  await receiver?.stop();
+  await db?.drop();
+});
+
+function runWorkerProcess(env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['cli/intake.ts', 'worker'], {
+      cwd: PROJECT_ROOT,
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'error', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGTERM'), 20_000);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stderr });
+    });
+  });
+}
+
+async function tickets() {
+  return (await db.pool.query(`select ticket_id, title from psa.tickets`)).rows;
+}
+
+it('a worker killed after the dispatch commit creates no second ticket', async () => {
+  await makeTenant(db.pool, 'crash');
+  const hook = await makeWebhook(db.pool, 'crash', {
+    name: 'Alerts', slug: 'alerts', auth: { auth_type: 'hmac_sha256' },
+    handler: { handler_type: 'direct_action', action: 'createTicket', field_mapping: { title: 'title' } },
+  });
+  const body = JSON.stringify({ title: 'Disk full on db-01' });
+  const res = await fetch(`${receiver.url}/api/inbound/crash/alerts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-signature': createHmac('sha256', hook.secret!).update(body).digest('hex') },
+    body,
+  });
+  expect(res.status).toBe(200);
+  const { delivery_id } = await res.json();
+
+  // Before any worker: the pending delivery sits beside its job in the "what is stuck" view.
+  const { rows: stuck } = await db.pool.query(`select * from intake.undispatched_deliveries where delivery_id = $1`, [delivery_id]);
+  expect(stuck).toHaveLength(1);
+  expect(stuck[0]).toMatchObject({
+    inbound_webhook_id: hook.id,
+    webhook_slug: 'alerts',
+    retry_count: 0,
+    error_message: null,
+    attempts: 0,
+    max_attempts: 8,
+    locked_at: null,
+    locked_by: null,
+    last_error: null,
+  });
+  expect(stuck[0].job_id).not.toBeNull();
+  expect(stuck[0].job_queue).toMatch(/^intake-dispatch-\d+$/);
+
+  // A worker process that dies (SIGKILL) right after the dispatch transaction commits.
+  const killed = await runWorkerProcess({
+    DATABASE_URL: db.url,
+    INTAKE_MASTER_KEY: testMasterKey,
+    INTAKE_FAULT_KILL_AFTER_DISPATCH_COMMIT: '1',
+  });
+  expect(killed.signal, killed.stderr).toBe('SIGKILL');
+
+  expect(await tickets()).toEqual([{ ticket_id: expect.any(String), title: 'Disk full on db-01' }]);
+  const [ticket] = await tickets();
+  const { rows: deliveries } = await db.pool.query(`select * from intake.inbound_webhook_deliveries where delivery_id = $1`, [delivery_id]);
+  expect(deliveries[0]).toMatchObject({ dispatch_status: 'dispatched', retry_count: 0 });
+  expect(deliveries[0].handler_outcome).toMatchObject({ action: 'createTicket', ticket_id: ticket!.ticket_id, created: true });
+  // The job was never completed: still there, locked by the dead worker.
+  const { rows: jobs } = await db.pool.query(`select * from graphile_worker.jobs where key = $1`, [`dispatch:${delivery_id}`]);
+  expect(jobs).toHaveLength(1);
+  expect(jobs[0].attempts).toBe(1);
+  expect(jobs[0].locked_at).not.toBeNull();
+  expect(jobs[0].locked_by).toEqual(expect.any(String));
+  // Dispatched, so no longer in the stuck view even though its job lingers.
+  const { rows: stillStuck } = await db.pool.query(`select * from intake.undispatched_deliveries where delivery_id = $1`, [delivery_id]);
+  expect(stillStuck).toEqual([]);
+
+  // What graphile-worker does once the lock times out; then a healthy worker runs the job again.
+  await db.pool.query(`select graphile_worker.force_unlock_workers(array[$1::text])`, [jobs[0].locked_by]);
+  worker = await startTestServer(db.url, { receiver: false });
+  await waitFor(async () => {
+    const { rows } = await db.pool.query(`select 1 from graphile_worker.jobs where key = $1`, [`dispatch:${delivery_id}`]);
+    return rows.length === 0 ? true : undefined;
+  }, 15_000, 'the re-run job to complete');
+
+  expect(await tickets()).toEqual([ticket]);
+  const { rows: after } = await db.pool.query(`select * from intake.inbound_webhook_deliveries where delivery_id = $1`, [delivery_id]);
+  expect(after[0]).toMatchObject({ dispatch_status: 'dispatched', handler_outcome: deliveries[0].handler_outcome });
+  expect(after[0].dispatched_at).toEqual(deliveries[0].dispatched_at);
+});
