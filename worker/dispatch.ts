@@ -42,6 +42,8 @@ function isPermanent(error: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('22') || (code.startsWith('23') && code !== '23505'));
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export async function dispatchDelivery(
   pool: pg.Pool,
   tenant: string,
@@ -49,6 +51,7 @@ export async function dispatchDelivery(
   attempt: Attempt,
   options: DispatchOptions,
 ): Promise<void> {
+  if (!UUID.test(tenant) || !UUID.test(deliveryId)) throw new Error(`dispatch: tenant and delivery_id must be uuids`);
   const { rows } = await pool.query<DeliveryRow>(
     `select d.dispatch_status, d.request_body, w.inbound_webhook_id, w.slug, w.mapping_namespace,
             w.handler_type, w.handler_config, w.config_version
@@ -90,13 +93,16 @@ export async function dispatchDelivery(
     const client = await pool.connect();
     let committed = false;
     try {
-      await client.query('begin');
-      await client.query(`select set_config('role', 'intake_app', true), set_config('intake.tenant', $1, true)`, [tenant]);
-      const lock = await client.query(
-        `select dispatch_status from intake.inbound_webhook_deliveries where tenant = $1 and delivery_id = $2 for update`,
-        [tenant, deliveryId],
-      );
-      if (lock.rows[0]?.dispatch_status !== 'pending') {
+      // Round trips are most of a dispatch's cost, so the opening (begin, role and tenant, row
+      // lock) and the closing (mark dispatched, commit) go as one simple-protocol query each.
+      // Every value inlined is a validated uuid or escaped by the driver.
+      const opened = (await client.query(
+        `begin;
+         select set_config('role', 'intake_app', true), set_config('intake.tenant', '${tenant}', true);
+         select dispatch_status from intake.inbound_webhook_deliveries
+          where tenant = '${tenant}' and delivery_id = '${deliveryId}' for update`,
+      )) as unknown as pg.QueryResult[];
+      if (opened[2]?.rows[0]?.dispatch_status !== 'pending') {
         await client.query('rollback');
         return;
       }
@@ -110,14 +116,14 @@ export async function dispatchDelivery(
         },
         values,
       );
+      const outcomeJson = client.escapeLiteral(JSON.stringify({ action: actionName, ...outcome }));
       await client.query(
         `update intake.inbound_webhook_deliveries
-            set dispatch_status = 'dispatched', handler_outcome = $3, error_message = null,
-                dispatched_at = now(), duration_ms = $4, retry_count = $5
-          where tenant = $1 and delivery_id = $2`,
-        [tenant, deliveryId, JSON.stringify({ action: actionName, ...outcome }), Math.round(performance.now() - started), attempt.number - 1],
+            set dispatch_status = 'dispatched', handler_outcome = ${outcomeJson}::jsonb, error_message = null,
+                dispatched_at = now(), duration_ms = ${Math.round(performance.now() - started)}, retry_count = ${attempt.number - 1}
+          where tenant = '${tenant}' and delivery_id = '${deliveryId}';
+         commit`,
       );
-      await client.query('commit');
       committed = true;
     } catch (error) {
       await client.query('rollback').catch(() => {});

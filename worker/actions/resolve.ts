@@ -22,28 +22,57 @@ const referenceTables = {
 } satisfies Record<string, ReferenceTable>;
 export type ReferenceKind = keyof typeof referenceTables;
 
-/** Resolves a board/status/priority by id or case-insensitive name; null value → the tenant's default. */
-export async function resolveReference(ctx: ActionContext, kind: ReferenceKind, field: string, value: string | undefined): Promise<string> {
-  const ref: ReferenceTable = referenceTables[kind];
-  const extra = ref.where ? ` and ${ref.where}` : '';
-  if (value === undefined) {
-    const { rows } = await ctx.db.query(
-      `select ${ref.id} as id from ${ref.table} where tenant = $1 and is_default${extra} limit 1`,
-      [ctx.tenant],
-    );
-    if (!rows[0]) throw new ActionError(`field "${field}": no value mapped and the tenant has no default ${kind.replace('_', ' ')}`);
-    return rows[0].id;
+export interface ReferenceRequest {
+  kind: ReferenceKind;
+  /** the target field, for messages */
+  field: string;
+  /** id or case-insensitive name; undefined → the tenant's default */
+  value: string | undefined;
+}
+
+/**
+ * Resolves boards/statuses/priorities by id or case-insensitive name (undefined → the tenant's
+ * default), all in one query: an action needing three references pays one round trip.
+ */
+export async function resolveReferences(ctx: ActionContext, requests: readonly ReferenceRequest[]): Promise<string[]> {
+  if (requests.length === 0) return [];
+  const params: unknown[] = [ctx.tenant];
+  const columns = requests.map((request, i) => {
+    const ref: ReferenceTable = referenceTables[request.kind];
+    const extra = ref.where ? ` and ${ref.where}` : '';
+    if (request.value === undefined) {
+      return `(select ${ref.id} from ${ref.table} where tenant = $1 and is_default${extra} limit 1) as r${i}`;
+    }
+    params.push(request.value);
+    const p = `$${params.length}`;
+    return `(select ${ref.id} from ${ref.table} where tenant = $1${extra}
+               and (${ref.id}::text = lower(${p}) or lower(${ref.name}) = lower(${p})) limit 1) as r${i}`;
+  });
+  const { rows } = await ctx.db.query(`select ${columns.join(', ')}`, params);
+  const ids: string[] = [];
+  for (const [i, request] of requests.entries()) {
+    const id = rows[0]?.[`r${i}`] as string | null | undefined;
+    if (!id) throw await referenceMiss(ctx, request);
+    ids.push(id);
   }
-  const { rows } = await ctx.db.query(
-    `select ${ref.id} as id from ${ref.table}
-      where tenant = $1${extra} and (${ref.id}::text = lower($2) or lower(${ref.name}) = lower($2))
-      limit 1`,
-    [ctx.tenant, value],
-  );
-  if (rows[0]) return rows[0].id;
+  return ids;
+}
+
+/** Resolves one board/status/priority (see resolveReferences). */
+export async function resolveReference(ctx: ActionContext, kind: ReferenceKind, field: string, value: string | undefined): Promise<string> {
+  return (await resolveReferences(ctx, [{ kind, field, value }]))[0]!;
+}
+
+async function referenceMiss(ctx: ActionContext, request: ReferenceRequest): Promise<ActionError> {
+  const ref: ReferenceTable = referenceTables[request.kind];
+  const label = request.kind.replace('_', ' ');
+  if (request.value === undefined) {
+    return new ActionError(`field "${request.field}": no value mapped and the tenant has no default ${label}`);
+  }
+  const extra = ref.where ? ` and ${ref.where}` : '';
   const names = await ctx.db.query(`select ${ref.name} as name from ${ref.table} where tenant = $1${extra} order by 1`, [ctx.tenant]);
-  throw new ActionError(
-    `field "${field}": no ${kind.replace('_', ' ')} named or with id ${JSON.stringify(value)} (known: ${names.rows.map((r) => r.name).join(', ')})`,
+  return new ActionError(
+    `field "${request.field}": no ${label} named or with id ${JSON.stringify(request.value)} (known: ${names.rows.map((r) => r.name).join(', ')})`,
   );
 }
 

@@ -2,7 +2,7 @@
 // mapping, and a repeat of the same external id returns the ticket already made instead of a
 // second one (alert sources re-fire; dedupe windows end).
 import { registerAction } from '../registry.ts';
-import { findByExternalId, lockExternalId, resolveEntity, resolveReference, writeMapping } from '../resolve.ts';
+import { findByExternalId, lockExternalId, resolveEntity, resolveReferences, writeMapping } from '../resolve.ts';
 
 interface Values extends Record<string, unknown> {
   title: string;
@@ -41,9 +41,11 @@ export const createTicket = registerAction<Values>({
         return { ticket_id: existing, ticket_number: rows[0]?.ticket_number ?? null, created: false };
       }
     }
-    const boardId = await resolveReference(ctx, 'board', 'board', v.board);
-    const statusId = await resolveReference(ctx, 'ticket_status', 'status', v.status);
-    const priorityId = await resolveReference(ctx, 'priority', 'priority', v.priority);
+    const [boardId, statusId, priorityId] = await resolveReferences(ctx, [
+      { kind: 'board', field: 'board', value: v.board },
+      { kind: 'ticket_status', field: 'status', value: v.status },
+      { kind: 'priority', field: 'priority', value: v.priority },
+    ]);
     const clientId = v.client === undefined ? null : await resolveEntity(ctx, 'client', 'client', v.client);
     const contactId = v.contact === undefined ? null : await resolveEntity(ctx, 'contact', 'contact', v.contact);
     const assetId = v.asset === undefined ? null : await resolveEntity(ctx, 'asset', 'asset', v.asset);
