@@ -50,6 +50,39 @@ async function seed(slug: 'a' | 'b'): Promise<void> {
     [tenant, `Client ${slug}`, `ops@${slug}.example`],
   );
   await db.pool.query(`insert into psa.assets (tenant, name) values ($1, 'web-01')`, [tenant]);
+  // One row in each of the other PSA tables, hung off the rows above and the action's ticket.
+  await db.pool.query(
+    `with cl as (select client_id from psa.clients where tenant = $1 limit 1),
+          us as (select user_id from psa.users where tenant = $1 limit 1),
+          tk as (select ticket_id from psa.tickets where tenant = $1 limit 1),
+          ast as (select asset_id from psa.assets where tenant = $1 limit 1),
+          st as (select status_id from psa.statuses where tenant = $1 and status_type = 'project_task' and is_default),
+          cm as (insert into psa.ticket_comments (tenant, ticket_id, body, author_label)
+                 select $1, ticket_id, 'Still firing', 'Alertmanager' from tk),
+          inv as (insert into psa.invoices (tenant, invoice_number, client_id, status, subtotal, tax, total, amount_paid)
+                  select $1, 'INV-0001', client_id, 'partially_paid', 100, 8, 108, 50 from cl returning invoice_id),
+          il as (insert into psa.invoice_lines (tenant, invoice_id, description, quantity, unit_price, amount)
+                 select $1, invoice_id, 'Managed services', 1, 100, 100 from inv),
+          ip as (insert into psa.invoice_payments (tenant, invoice_id, amount, reference, method)
+                 select $1, invoice_id, 50, 'ch_001', 'card' from inv),
+          pr as (insert into psa.projects (tenant, project_name, client_id)
+                 select $1, 'Server migration', client_id from cl returning project_id),
+          ph as (insert into psa.project_phases (tenant, project_id, phase_name)
+                 select $1, project_id, 'Planning' from pr returning project_id, phase_id),
+          pt as (insert into psa.project_tasks (tenant, project_id, phase_id, task_name, status_id, assigned_to)
+                 select $1, ph.project_id, ph.phase_id, 'Inventory servers', st.status_id, us.user_id from ph, st, us
+                 returning task_id),
+          te as (insert into psa.time_entries (tenant, user_id, work_item_type, ticket_id, task_id, duration_minutes)
+                 select $1, us.user_id, 'ticket', tk.ticket_id, null::uuid, 15 from us, tk
+                 union all
+                 select $1, us.user_id, 'project_task', null, pt.task_id, 30 from us, pt),
+          tg as (insert into psa.tags (tenant, tag_text) values ($1, 'urgent') returning tag_id),
+          tl as (insert into psa.tag_links (tenant, tag_id, tagged_type, tagged_id)
+                 select $1, tag_id, 'ticket', ticket_id from tg, tk)
+     insert into psa.asset_device_details (tenant, asset_id, hostname, ip_addresses, mac_addresses, agent_status, source)
+     select $1, asset_id, 'web-01', '{192.0.2.10}', '{08:60:6e:46:c7:4d}', 'online', 'webhook:alerts' from ast`,
+    [tenant],
+  );
   tenants[slug] = { id: tenant, delivery: delivery_id };
 }
 
@@ -85,6 +118,9 @@ it('finds the tenant tables, and the seed gave both tenants rows in each', async
     'psa.assets', 'psa.tenant_counters', 'psa.tickets', 'psa.tenant_external_entity_mappings',
     'intake.inbound_webhooks', 'intake.inbound_webhook_deliveries', 'intake.inbound_webhook_auth_rejections',
     'intake_private.inbound_webhook_secrets',
+    'psa.ticket_comments', 'psa.invoices', 'psa.invoice_lines', 'psa.invoice_payments', 'psa.projects',
+    'psa.project_phases', 'psa.project_tasks', 'psa.time_entries', 'psa.tags', 'psa.tag_links',
+    'psa.asset_device_details',
   ]) {
     expect(names).toContain(expected);
   }

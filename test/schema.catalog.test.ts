@@ -101,6 +101,9 @@ it('finds the tenant tables', async () => {
   expect(names).toEqual(expect.arrayContaining([
     'psa.tenants', 'psa.tickets', 'psa.tenant_external_entity_mappings', 'intake.inbound_webhooks',
     'intake.inbound_webhook_deliveries', 'intake_private.inbound_webhook_secrets',
+    'psa.ticket_comments', 'psa.invoices', 'psa.invoice_lines', 'psa.invoice_payments', 'psa.projects',
+    'psa.project_phases', 'psa.project_tasks', 'psa.time_entries', 'psa.tags', 'psa.tag_links',
+    'psa.asset_device_details',
   ]));
 });
 
