@@ -81,13 +81,22 @@ interface EntityTable {
   id: string;
 }
 
-const entityTables = {
+/** Entities actions can reference; the keys are the alga_entity_type values of the mappings table. */
+export const entityTables = {
   client: { table: 'psa.clients', id: 'client_id' },
   contact: { table: 'psa.contacts', id: 'contact_name_id' },
   asset: { table: 'psa.assets', id: 'asset_id' },
   ticket: { table: 'psa.tickets', id: 'ticket_id' },
+  invoice: { table: 'psa.invoices', id: 'invoice_id' },
+  project: { table: 'psa.projects', id: 'project_id' },
+  project_task: { table: 'psa.project_tasks', id: 'task_id' },
+  time_entry: { table: 'psa.time_entries', id: 'entry_id' },
 } satisfies Record<string, EntityTable>;
 export type EntityType = keyof typeof entityTables;
+
+export function isEntityType(value: string): value is EntityType {
+  return Object.hasOwn(entityTables, value);
+}
 
 /** The entity an external id maps to in this webhook's namespace, or null. */
 export async function findByExternalId(ctx: ActionContext, entityType: string, externalId: string): Promise<string | null> {
@@ -114,6 +123,28 @@ export async function resolveEntity(ctx: ActionContext, entityType: EntityType, 
   throw new ActionError(
     `field "${field}": no ${entityType} with id or external id ${JSON.stringify(value)} (looked up in integration ${ctx.integrationType})`,
   );
+}
+
+/**
+ * Finds the entity an external id maps to, or fails the delivery naming the id and the entity
+ * type (the lookup miss of every *ByExternalId action).
+ */
+export async function requireByExternalId(ctx: ActionContext, entityType: EntityType, field: string, externalId: string): Promise<string> {
+  const id = await findByExternalId(ctx, entityType, externalId);
+  if (id) return id;
+  throw new ActionError(
+    `field "${field}": no ${entityType} with external id ${JSON.stringify(externalId)} in integration ${ctx.integrationType}`,
+  );
+}
+
+/** A user by id or (case-insensitive) email. */
+export async function resolveUser(ctx: ActionContext, field: string, value: string): Promise<string> {
+  const { rows } = await ctx.db.query(
+    `select user_id from psa.users where tenant = $1 and (user_id::text = lower($2) or lower(email) = lower($2)) limit 1`,
+    [ctx.tenant, value],
+  );
+  if (rows[0]) return rows[0].user_id;
+  throw new ActionError(`field "${field}": no user with id or email ${JSON.stringify(value)}`);
 }
 
 /**

@@ -1,0 +1,2 @@
+// assets actions. One import per action module (none yet).
+export {};

@@ -1,0 +1,2 @@
+// clients actions. One import per action module (none yet).
+export {};

@@ -1,0 +1,2 @@
+// contacts actions. One import per action module (none yet).
+export {};

@@ -1,0 +1,2 @@
+// invoices actions. One import per action module (none yet).
+export {};

@@ -1,0 +1,2 @@
+// project_tasks actions. One import per action module (none yet).
+export {};

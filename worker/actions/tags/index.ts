@@ -1,0 +1,2 @@
+// tags actions. One import per action module (none yet).
+export {};

@@ -1,0 +1,2 @@
+// Ticket actions. One import per action module.
+import './createTicket.ts';

@@ -1,0 +1,2 @@
+// time_entries actions. One import per action module (none yet).
+export {};
