@@ -138,10 +138,11 @@ function normalizeMacs(value: unknown): string[] {
  * `mbFrom` MB, else GB. An array is summed (several disks or volumes).
  */
 function sizeGb(value: unknown, mbFrom: number): number | null {
-  if (Array.isArray(value)) {
-    const parts = value.flat(3).map((v) => sizeGb(v, mbFrom)).filter((v): v is number => v !== null);
-    return parts.length === 0 ? null : round1(parts.reduce((a, b) => a + b, 0));
-  }
+  const parts = (Array.isArray(value) ? value.flat(3) : [value]).map((v) => rawGb(v, mbFrom)).filter((v) => v !== null);
+  return parts.length === 0 ? null : round1(parts.reduce((a, b) => a + b, 0));
+}
+
+function rawGb(value: unknown, mbFrom: number): number | null {
   let n: number;
   let unit: string | undefined;
   if (typeof value === 'number') n = value;
@@ -152,9 +153,9 @@ function sizeGb(value: unknown, mbFrom: number): number | null {
     unit = m[2]?.toLowerCase();
   } else return null;
   if (!Number.isFinite(n) || n < 0) return null;
-  if (unit !== undefined) return round1((n * (UNIT_BYTES[unit.startsWith('byte') ? 'b' : unit[0]!] ?? 1)) / GIB);
-  if (n >= 2 ** 28) return round1(n / GIB);
-  return round1(n >= mbFrom ? n / 1024 : n);
+  if (unit !== undefined) return (n * (UNIT_BYTES[unit.startsWith('byte') ? 'b' : unit[0]!] ?? 1)) / GIB;
+  if (n >= 2 ** 28) return n / GIB;
+  return n >= mbFrom ? n / 1024 : n;
 }
 
 function round1(n: number): number {
