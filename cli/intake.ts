@@ -19,6 +19,7 @@ const USAGE = `usage: intake <command>
   start                                 migrate, then run receiver and worker
   migrate | receiver | worker           one part alone
   tenant create --slug S --name N
+  tenant update --slug S --inbound-webhooks on|off|default
   webhook create --tenant S --name N --slug W --auth hmac_sha256|bearer|ip_allowlist|path_token
                  [--signature-header H] [--signature-format hex|base64|github|stripe|slack|standard-webhooks]
                  [--timestamp-header H] [--tolerance SECONDS] [--token-header H] [--ip-cidr C]...
@@ -187,6 +188,22 @@ async function main(argv: string[]): Promise<unknown> {
         const v = parse(rest, { slug: { type: 'string' }, name: { type: 'string' } });
         const input = { slug: need(v, 'slug'), name: need(v, 'name') };
         return withDatabase((c) => createTenant(c, input));
+      }
+      if (sub === 'update') {
+        const v = parse(rest, { slug: { type: 'string' }, 'inbound-webhooks': { type: 'string' } });
+        const slug = need(v, 'slug');
+        const flag = need(v, 'inbound-webhooks');
+        const enabled = ({ on: true, off: false, default: null } as Record<string, boolean | null>)[flag];
+        if (enabled === undefined) throw new UsageError(`--inbound-webhooks must be on, off or default, got "${flag}"`);
+        return withDatabase(async (c) => {
+          const { rows } = await c.query(
+            `update psa.tenants set inbound_webhooks_enabled = $2, updated_at = now() where slug = $1
+             returning tenant as tenant_id, slug, inbound_webhooks_enabled`,
+            [slug, enabled],
+          );
+          if (!rows[0]) throw new UserError('not_found', `no tenant with slug "${slug}"`);
+          return rows[0];
+        });
       }
       break;
     case 'webhook':

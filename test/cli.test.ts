@@ -106,6 +106,20 @@ describe('intake', () => {
     expect(rows).toEqual([{ slug: 'acme', name: 'Acme MSP', boards: 2 }]);
   });
 
+  it('tenant update switches inbound webhooks off, on and back to the default', async () => {
+    const flag = async () =>
+      (await db.pool.query(`select inbound_webhooks_enabled from psa.tenants where slug = 'acme'`)).rows[0].inbound_webhooks_enabled;
+    expect(await json('tenant', 'update', '--slug', 'acme', '--inbound-webhooks', 'off')).toMatchObject({ slug: 'acme', inbound_webhooks_enabled: false });
+    expect(await flag()).toBe(false);
+    await json('tenant', 'update', '--slug', 'acme', '--inbound-webhooks', 'on');
+    expect(await flag()).toBe(true);
+    await json('tenant', 'update', '--slug', 'acme', '--inbound-webhooks', 'default');
+    expect(await flag()).toBeNull();
+    expect(await refused('tenant', 'update', '--slug', 'acme', '--inbound-webhooks', 'maybe')).toBe(
+      'intake: --inbound-webhooks must be on, off or default, got "maybe"',
+    );
+  });
+
   it('webhook create prints id, url and the secret, which then verifies requests', async () => {
     webhook = await json(...webhookArgs('alerts', '--map', 'title=commonAnnotations.summary', '--map', 'external_id=groupKey'));
     expect(Object.keys(webhook).sort()).toEqual(['id', 'secret', 'url']);
