@@ -25,6 +25,9 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const JOBS = Number(process.env.BENCH_JOBS ?? 2000);
 const WORKER_CONCURRENCY = Number(process.env.INTAKE_WORKER_CONCURRENCY ?? 8);
 const WEBHOOKS = 32; // spread over the 16 dispatch queues, as many webhooks of many tenants would be
+// How many of them the receiver load is spread over. 1 is the worst case (one webhook's
+// deliveries commit one batch at a time, in arrival order); an MSP's traffic comes from many.
+const RECEIVER_WEBHOOKS = Math.min(WEBHOOKS, Number(process.env.BENCH_RECEIVER_WEBHOOKS ?? 1));
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -96,7 +99,7 @@ async function main() {
   try {
     await migrateDatabase(url);
     const client = await pool.connect();
-    let secret = '';
+    const secrets: string[] = [];
     const webhookIds: string[] = [];
     try {
       await createTenant(client, { slug: 'bench', name: 'Bench' });
@@ -110,7 +113,7 @@ async function main() {
           } },
         });
         webhookIds.push(hook.id);
-        if (i === 0) secret = hook.secret!;
+        secrets.push(hook.secret!);
       }
     } finally {
       client.release();
@@ -118,7 +121,13 @@ async function main() {
     await pool.query(`create table bench_ceiling (id uuid primary key default gen_random_uuid(), received_at timestamptz default now(), body jsonb)`);
 
     const body = JSON.stringify(JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, '..', 'shared', 'samples', 'alertmanager-alert.firing.json'), 'utf8')));
-    const signature = createHmac('sha256', secret).update(body).digest('hex');
+    // Each connection cycles through RECEIVER_WEBHOOKS webhooks, each request signed with its own secret.
+    const requests = secrets.slice(0, RECEIVER_WEBHOOKS).map((secret, i) => ({
+      method: 'POST' as const,
+      path: `/api/inbound/bench/alerts-${i}`,
+      headers: { 'content-type': 'application/json', 'x-signature': createHmac('sha256', secret).update(body).digest('hex') },
+      body,
+    }));
 
     // ── receiver vs Postgres ceiling ──
     const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
@@ -127,7 +136,7 @@ async function main() {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const [, port] = await waitForOutput(receiver, /listening on http:\/\/127\.0\.0\.1:(\d+)/, 30_000);
-    const target = `http://127.0.0.1:${port}/api/inbound/bench/alerts-0`;
+    const target = `http://127.0.0.1:${port}`;
 
     const scriptFile = path.join(os.tmpdir(), `intake-bench-${process.pid}.sql`);
     fs.writeFileSync(scriptFile, `insert into bench_ceiling (body) values ('${body.replaceAll("'", "''")}'::jsonb);\n`);
@@ -135,8 +144,7 @@ async function main() {
     const receiverRates: number[] = [], p50s: number[] = [], p99s: number[] = [], ceilings: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const result = await autocannon({
-        url: target, method: 'POST', connections: CONNECTIONS, duration: SECONDS,
-        headers: { 'content-type': 'application/json', 'x-signature': signature }, body,
+        url: target, connections: CONNECTIONS, duration: SECONDS, requests,
       });
       const ok = result['2xx'];
       if (result.non2xx > 0 || result.errors > 0) throw new Error(`receiver answered ${result.non2xx} non-2xx and ${result.errors} errors`);
@@ -190,7 +198,7 @@ Intake benchmark — ${new Date().toISOString()}
 machine: ${os.cpus().length} × ${cpu}, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${(await pool.query('select version()')).rows[0].version.split(' on ')[0]}
 medians of ${ROUNDS} rounds; ${CONNECTIONS} connections; ${SECONDS} s per round; ${JOBS} jobs per worker round; worker concurrency ${WORKER_CONCURRENCY}
 
-receiver (signed hmac_sha256 POSTs, one webhook, no rate limit)
+receiver (signed hmac_sha256 POSTs to ${RECEIVER_WEBHOOKS} webhook(s), no rate limit)
   accepted            ${fmt(r)} req/s   (rounds: ${receiverRates.map((x) => fmt(x)).join(', ')})
   latency             p50 ${fmt(median(p50s), 1)} ms, p99 ${fmt(median(p99s), 1)} ms
   Postgres ceiling    ${fmt(c)} insert tx/s (pgbench, same connections; rounds: ${ceilings.map((x) => fmt(x)).join(', ')})

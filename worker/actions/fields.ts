@@ -3,7 +3,7 @@
 // and the value received.
 import { z } from 'zod';
 
-export type FieldType = 'string' | 'int' | 'number' | 'boolean' | 'enum' | 'datetime' | 'ref';
+export type FieldType = 'string' | 'int' | 'number' | 'boolean' | 'enum' | 'datetime' | 'ref' | 'list';
 
 export interface TargetField {
   name: string;
@@ -59,13 +59,21 @@ export function parseDatetime(value: unknown): Date | null {
   return null;
 }
 
+/** What a reference field accepts, in words: reference data by name, entities by external id. */
+function refExpectation(entity: string | undefined): string {
+  const label = (entity ?? 'entity').replaceAll('_', ' ');
+  if (entity === 'user') return 'a user id or email (string)';
+  if (entity === 'board' || entity === 'priority' || entity?.endsWith('status')) return `a ${label} id or name (string)`;
+  return `a ${label} id or external id (string)`;
+}
+
 function coerce(field: TargetField, value: unknown, ctx: z.RefinementCtx): unknown {
   switch (field.type) {
     case 'string':
     case 'ref': {
       // Numbers are fine as text (ids are often numeric); objects are not.
       if (typeof value === 'number' && Number.isFinite(value)) value = String(value);
-      if (typeof value !== 'string') return fail(ctx, field, field.type === 'ref' ? `a ${field.refEntity} id, name or external id (string)` : 'string', value);
+      if (typeof value !== 'string') return fail(ctx, field, field.type === 'ref' ? refExpectation(field.refEntity) : 'string', value);
       const text = value.trim();
       if (text === '') return fail(ctx, field, 'a non-empty string', value);
       if (field.maxLength && text.length > field.maxLength) {
@@ -97,6 +105,21 @@ function coerce(field: TargetField, value: unknown, ctx: z.RefinementCtx): unkno
       const date = parseDatetime(value);
       if (!date) return fail(ctx, field, 'an ISO 8601 datetime or epoch seconds/milliseconds', value);
       return date;
+    }
+    case 'list': {
+      // An array of strings/numbers (nested arrays flattened, null items skipped) or one
+      // comma-separated string; always a string[] (possibly empty).
+      const expected = 'a list (an array of strings or numbers, or a comma-separated string)';
+      const items = Array.isArray(value) ? value.flat(Infinity) : typeof value === 'string' ? value.split(',') : [value];
+      const out: string[] = [];
+      for (const [i, item] of items.entries()) {
+        if (item === null || item === undefined) continue;
+        if (typeof item === 'number' && Number.isFinite(item)) out.push(String(item));
+        else if (typeof item === 'string') {
+          if (item.trim() !== '') out.push(item.trim());
+        } else return fail(ctx, field, Array.isArray(value) ? `${expected}; item ${i} is not a string or number` : expected, Array.isArray(value) ? item : value);
+      }
+      return out;
     }
   }
 }

@@ -1,2 +1,3 @@
-// invoices actions. One import per action module (none yet).
-export {};
+// Invoice actions. One import per action module.
+import './markInvoicePaidByExternalId.ts';
+import './updateInvoiceStatusByExternalId.ts';

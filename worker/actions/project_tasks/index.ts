@@ -1,2 +1,3 @@
-// project_tasks actions. One import per action module (none yet).
-export {};
+// Project task actions. One import per action module.
+import './createProjectTask.ts';
+import './updateProjectTaskStatusByExternalId.ts';

@@ -1,2 +1,2 @@
-// tags actions. One import per action module (none yet).
-export {};
+// Tag actions. One import per action module.
+import './addTagToEntityByExternalId.ts';

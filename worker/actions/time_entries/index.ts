@@ -1,2 +1,2 @@
-// time_entries actions. One import per action module (none yet).
-export {};
+// Time entry actions. One import per action module.
+import './createTimeEntry.ts';
