@@ -1,2 +1,2 @@
-// assets actions. One import per action module (none yet).
-export {};
+// Asset actions. One import per action module.
+import './upsertAssetByExternalId.ts';

@@ -1,2 +1,3 @@
-// clients actions. One import per action module (none yet).
-export {};
+// Client actions. One import per action module.
+import './upsertClientByExternalId.ts';
+import './setClientActiveByExternalId.ts';

@@ -1,2 +1,2 @@
-// contacts actions. One import per action module (none yet).
-export {};
+// Contact actions. One import per action module.
+import './upsertContactByExternalId.ts';
