@@ -12,6 +12,7 @@ import { migrateDatabase } from '../core/migrate.ts';
 import { startRuntime, type RuntimeParts } from '../core/runtime.ts';
 import { createTenant, tenantIdForSlug } from '../core/tenants.ts';
 import { createWebhook } from '../core/webhooks.ts';
+import { renderActionsDoc } from '../worker/actions/doc.ts';
 import { listActionsByEntityType } from '../worker/actions/index.ts';
 
 const USAGE = `usage: intake <command>
@@ -31,7 +32,7 @@ const USAGE = `usage: intake <command>
   deliveries list --tenant S [--webhook W] [--status pending|dispatched|duplicate|failed] [--limit N]
   deliveries show ID
   deliveries replay ID
-  actions list`;
+  actions list | doc                    the action registry as JSON, or as docs/actions.md`;
 
 class UsageError extends Error {}
 
@@ -306,6 +307,10 @@ async function main(argv: string[]): Promise<unknown> {
       break;
     case 'actions':
       if (sub === 'list') return listActionsByEntityType();
+      if (sub === 'doc') {
+        process.stdout.write(renderActionsDoc());
+        return undefined;
+      }
       break;
     case undefined:
     case 'help':
