@@ -197,6 +197,35 @@ describe('intake', () => {
     expect(createTicket.targetFields[0]).toEqual({ name: 'title', type: 'string', required: true, description: 'Ticket title.' });
     expect(createTicket.targetFields.find((f: { name: string }) => f.name === 'priority')).toMatchObject({ type: 'ref', refEntity: 'priority', required: false });
   });
+
+  it('actions list has every v1 action, grouped by its entity type, each with typed fields', async () => {
+    const out: Record<string, { name: string; entityType: string; targetFields: { name: string; type: string; required: boolean; description: string }[] }[]> =
+      await json('actions', 'list');
+    const names = Object.fromEntries(Object.entries(out).map(([entity, actions]) => [entity, actions.map((a) => a.name)]));
+    expect(names).toEqual({
+      asset: ['upsertAssetByExternalId'],
+      client: ['setClientActiveByExternalId', 'upsertClientByExternalId'],
+      contact: ['upsertContactByExternalId'],
+      invoice: ['markInvoicePaidByExternalId', 'updateInvoiceStatusByExternalId'],
+      project_task: ['createProjectTask', 'updateProjectTaskStatusByExternalId'],
+      tag: ['addTagToEntityByExternalId'],
+      ticket: ['addTicketCommentByExternalId', 'changeTicketStatusByExternalId', 'createTicket', 'updateTicketByExternalId'],
+      time_entry: ['createTimeEntry'],
+    });
+    for (const [entity, actions] of Object.entries(out)) {
+      for (const action of actions) {
+        expect(action.entityType).toBe(entity);
+        expect(action.targetFields.length).toBeGreaterThan(0);
+        for (const field of action.targetFields) {
+          expect(['string', 'int', 'number', 'boolean', 'enum', 'datetime', 'ref', 'list']).toContain(field.type);
+          expect(field.description.length, `${action.name}.${field.name}`).toBeGreaterThan(5);
+        }
+        if (action.name.endsWith('ByExternalId')) {
+          expect(action.targetFields.find((f) => f.name === 'external_id'), action.name).toMatchObject({ required: true });
+        }
+      }
+    }
+  });
 });
 
 describe('intake refuses', () => {
