@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { run as runWorker } from 'graphile-worker';
+import { Logger, run as runWorker } from 'graphile-worker';
 import pg from 'pg';
 import { PROJECT_ROOT } from '../core/env.ts';
 import { migrateDatabase } from '../core/migrate.ts';
@@ -28,6 +28,8 @@ const WEBHOOKS = 32; // spread over the 16 dispatch queues, as many webhooks of 
 // How many of them the receiver load is spread over. 1 is the worst case (one webhook's
 // deliveries commit one batch at a time, in arrival order); an MSP's traffic comes from many.
 const RECEIVER_WEBHOOKS = Math.min(WEBHOOKS, Number(process.env.BENCH_RECEIVER_WEBHOOKS ?? 1));
+
+const quiet = new Logger(() => () => {});
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -184,7 +186,7 @@ async function main() {
       if (failed > 0) throw new Error(`${failed} deliveries failed during the worker benchmark`);
 
       await pool.query(`select graphile_worker.add_job('bench_noop', '{}'::json) from generate_series(1, $1)`, [JOBS]);
-      const noop = await runWorker({ pgPool: pool, concurrency: WORKER_CONCURRENCY, noHandleSignals: true, taskList: { bench_noop: async () => {} }, logger: undefined });
+      const noop = await runWorker({ pgPool: pool, concurrency: WORKER_CONCURRENCY, noHandleSignals: true, taskList: { bench_noop: async () => {} }, logger: quiet });
       noopRates.push(await timeUntilDrained(pool, `select count(*) as n from graphile_worker.jobs where task_identifier = 'bench_noop'`, JOBS));
       await noop.stop();
       process.stderr.write(`round ${round}: dispatch ${fmt(dispatchRates.at(-1)!)} deliveries/s, no-op ${fmt(noopRates.at(-1)!)} jobs/s\n`);
