@@ -2,6 +2,7 @@
 // The `intake` command. JSON on stdout; on a bad argument or a refused request, one line on
 // stderr and a non-zero exit. Without DATABASE_URL it uses the embedded Postgres under .data/
 // (the one `npm start` runs, or it starts it for the length of the command).
+import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import pg from 'pg';
 import { openDatabase, type Database } from '../core/database.ts';
@@ -12,6 +13,8 @@ import { migrateDatabase } from '../core/migrate.ts';
 import { startRuntime, type RuntimeParts } from '../core/runtime.ts';
 import { createTenant, tenantIdForSlug } from '../core/tenants.ts';
 import { createWebhook } from '../core/webhooks.ts';
+import { createWorkflow, listWorkflowRuns, listWorkflows, RUN_STATUSES } from '../core/workflows.ts';
+import { validateDefinition } from '../worker/workflows/definition.ts';
 import { renderActionsDoc } from '../worker/actions/doc.ts';
 import { listActionsByEntityType } from '../worker/actions/index.ts';
 
@@ -32,6 +35,9 @@ const USAGE = `usage: intake <command>
   deliveries list --tenant S [--webhook W] [--status pending|dispatched|duplicate|failed] [--limit N]
   deliveries show ID
   deliveries replay ID
+  workflow create --tenant S --file DEFINITION.json
+  workflow list --tenant S
+  workflow runs --tenant S [--workflow ID] [--status pending|running|succeeded|failed] [--limit N]
   actions list | doc                    the action registry as JSON, or as docs/actions.md`;
 
 class UsageError extends Error {}
@@ -303,6 +309,54 @@ async function main(argv: string[]): Promise<unknown> {
           if (!rows[0]) throw new UserError('not_found', `no delivery ${id}`);
           return rows[0];
         });
+      }
+      break;
+    case 'workflow':
+      if (sub === 'create') {
+        const v = parse(rest, { tenant: { type: 'string' }, file: { type: 'string' } });
+        const tenantSlug = need(v, 'tenant');
+        const file = need(v, 'file');
+        let text: string;
+        try {
+          text = readFileSync(file, 'utf8');
+        } catch (error) {
+          throw new UsageError(`--file: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`);
+        }
+        let raw: unknown;
+        try {
+          raw = JSON.parse(text);
+        } catch (error) {
+          throw new UserError('validation', `${file}: not JSON: ${errorMessage(error)}`);
+        }
+        // Checked before the database is opened; createWorkflow checks again.
+        const checked = validateDefinition(raw);
+        if (!checked.ok) throw new UserError('validation', `${file}: ${checked.errors.join('; ')}`);
+        return withDatabase((c) => createWorkflow(c, tenantSlug, raw));
+      }
+      if (sub === 'list') {
+        const v = parse(rest, { tenant: { type: 'string' } });
+        const tenantSlug = need(v, 'tenant');
+        return withDatabase((c) => listWorkflows(c, tenantSlug));
+      }
+      if (sub === 'runs') {
+        const v = parse(rest, { tenant: { type: 'string' }, workflow: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' } });
+        const tenantSlug = need(v, 'tenant');
+        const status = v.status as string | undefined;
+        if (status !== undefined && !(RUN_STATUSES as readonly string[]).includes(status)) {
+          throw new UsageError(`--status must be pending, running, succeeded or failed, got "${status}"`);
+        }
+        const workflowId = v.workflow as string | undefined;
+        if (workflowId !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(workflowId)) {
+          throw new UsageError(`--workflow takes a workflow id (uuid), got "${workflowId}"`);
+        }
+        const limit = intOption(v, 'limit') ?? 100;
+        return withDatabase((c) =>
+          listWorkflowRuns(c, tenantSlug, {
+            limit,
+            ...(workflowId !== undefined ? { workflowId } : {}),
+            ...(status !== undefined ? { status: status as (typeof RUN_STATUSES)[number] } : {}),
+          }),
+        );
       }
       break;
     case 'actions':

@@ -7,6 +7,7 @@ import { aesGcmBox, generateSecret, hashToken, secretContext } from './crypto.ts
 import { UserError } from './errors.ts';
 import { compileExpression, ExpressionError } from './jsonata.ts';
 import { tenantIdForSlug } from './tenants.ts';
+import { requireWorkflow } from './workflows.ts';
 import { authNeedsSecret, formatZodError, webhookCreateSchema, type WebhookCreate, type WebhookCreateInput } from './webhookConfig.ts';
 
 export interface CreatedWebhook {
@@ -25,6 +26,7 @@ function checkExpression(where: string, source: string): void {
   }
 }
 
+/** A direct action's mapping; a workflow handler's workflow is checked once the tenant is known. */
 function checkHandler(input: WebhookCreate): void {
   const handler = input.handler;
   if (handler.handler_type !== 'direct_action') return;
@@ -72,6 +74,7 @@ export async function createWebhook(
   if (input.idempotency?.type === 'jsonata') checkExpression('idempotency', input.idempotency.value);
 
   const tenant = await tenantIdForSlug(db, tenantSlug);
+  if (input.handler.handler_type === 'workflow') await requireWorkflow(db, tenant, input.handler.workflow_id, tenantSlug);
   const { auth_type, ...authConfig } = input.auth;
   const { handler_type, ...handlerConfig } = input.handler;
   const secret = authNeedsSecret(auth_type)

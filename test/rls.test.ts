@@ -5,14 +5,18 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkflow } from '../core/workflows.ts';
 import { asTenant, createTestDatabase, type TestDatabase } from './support/db.ts';
-import { makeTenant, makeWebhook, settledDelivery, startTestServer, type TestServer } from './support/server.ts';
+import { makeTenant, makeWebhook, settledDelivery, startTestServer, waitFor, type TestServer } from './support/server.ts';
 
 const alertmanager = JSON.parse(readFileSync(new URL('../../shared/samples/alertmanager-alert.firing.json', import.meta.url), 'utf8'));
 
 let db: TestDatabase;
 let server: TestServer;
-const tenants: Record<'a' | 'b', { id: string; delivery: string }> = { a: { id: '', delivery: '' }, b: { id: '', delivery: '' } };
+const tenants: Record<'a' | 'b', { id: string; delivery: string; run: string }> = {
+  a: { id: '', delivery: '', run: '' },
+  b: { id: '', delivery: '', run: '' },
+};
 
 interface Table {
   name: string; // schema-qualified, quoted
@@ -83,7 +87,28 @@ async function seed(slug: 'a' | 'b'): Promise<void> {
      select $1, asset_id, 'web-01', '{192.0.2.10}', '{08:60:6e:46:c7:4d}', 'online', 'webhook:alerts' from ast`,
     [tenant],
   );
-  tenants[slug] = { id: tenant, delivery: delivery_id };
+  // A workflow, and a run of it started by a delivery to a workflow webhook.
+  const workflow = await createWorkflow(db.pool, `tenant-${slug}`, {
+    name: 'Remember', steps: [{ id: 'remember', set: { alert: 'input.body.commonLabels.alertname' } }],
+  });
+  const flowHook = await makeWebhook(db.pool, `tenant-${slug}`, {
+    name: 'Flow', slug: 'flow', auth: { auth_type: 'hmac_sha256' }, handler: { handler_type: 'workflow', workflow_id: workflow.id },
+  });
+  const started = await fetch(`${server.url}/api/inbound/tenant-${slug}/flow`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-signature': createHmac('sha256', flowHook.secret!).update(body).digest('hex') },
+    body,
+  });
+  expect(started.status).toBe(200);
+  const flowDelivery = await settledDelivery(db.pool, (await started.json()).delivery_id);
+  expect(flowDelivery.dispatch_status).toBe('dispatched');
+  const runId = flowDelivery.handler_outcome.workflow_run_id;
+  await waitFor(async () => {
+    const { rows } = await db.pool.query(`select status from intake.workflow_runs where run_id = $1`, [runId]);
+    return rows[0]?.status === 'succeeded' ? true : undefined;
+  }, 10_000, 'the seeded workflow run');
+
+  tenants[slug] = { id: tenant, delivery: delivery_id, run: runId };
 }
 
 beforeAll(async () => {
@@ -120,7 +145,7 @@ it('finds the tenant tables, and the seed gave both tenants rows in each', async
     'intake_private.inbound_webhook_secrets',
     'psa.ticket_comments', 'psa.invoices', 'psa.invoice_lines', 'psa.invoice_payments', 'psa.projects',
     'psa.project_phases', 'psa.project_tasks', 'psa.time_entries', 'psa.tags', 'psa.tag_links',
-    'psa.asset_device_details',
+    'psa.asset_device_details', 'intake.workflows', 'intake.workflow_runs',
   ]) {
     expect(names).toContain(expected);
   }
@@ -223,5 +248,18 @@ describe('as intake_app', () => {
     // Both were rolled back: no replay exists.
     const { rows } = await db.pool.query(`select count(*)::int as n from intake.inbound_webhook_deliveries where is_replay`);
     expect(rows[0].n).toBe(0);
+  });
+
+  it("cannot enqueue another tenant's workflow run, nor a finished one of its own", async () => {
+    await asTenant(db.pool, tenants.a.id, async (client) => {
+      await expect(client.query(`select intake_private.enqueue_workflow_run($1, $2)`, [tenants.b.id, tenants.b.run])).rejects.toMatchObject({
+        code: '42501',
+      });
+    });
+    await asTenant(db.pool, tenants.a.id, async (client) => {
+      await expect(client.query(`select intake_private.enqueue_workflow_run($1, $2)`, [tenants.a.id, tenants.a.run])).rejects.toMatchObject({
+        code: '55000',
+      });
+    });
   });
 });

@@ -103,7 +103,7 @@ it('finds the tenant tables', async () => {
     'intake.inbound_webhook_deliveries', 'intake_private.inbound_webhook_secrets',
     'psa.ticket_comments', 'psa.invoices', 'psa.invoice_lines', 'psa.invoice_payments', 'psa.projects',
     'psa.project_phases', 'psa.project_tasks', 'psa.time_entries', 'psa.tags', 'psa.tag_links',
-    'psa.asset_device_details',
+    'psa.asset_device_details', 'intake.workflows', 'intake.workflow_runs',
   ]));
 });
 

@@ -1,12 +1,16 @@
-// Dispatching one delivery: map its body with the webhook's JSONata field mapping, validate the
-// result against the action's target fields, then run the action and mark the delivery
-// dispatched in ONE transaction (as intake_app, tenant set). The delivery row is locked and
-// re-checked inside that transaction, so a job that runs twice (a retry, a worker that died
-// after commit) finds it dispatched and does nothing.
+// Dispatching one delivery, in ONE transaction (as intake_app, tenant set) that locks the
+// delivery row, re-checks it is still pending, applies the handler and marks it dispatched. A job
+// that runs twice (a retry, a worker that died after commit) finds it dispatched and does nothing.
+//   direct_action: the webhook's JSONata field mapping is evaluated and validated against the
+//     action's target fields before the transaction; the action runs inside it.
+//   workflow: inside it, the workflow must exist and be active; a workflow run is inserted with
+//     the envelope as its input and its run_workflow job enqueued. The delivery's job ends there:
+//     a run that fails later never fails the delivery.
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { ExpressionError } from '../core/jsonata.ts';
 import { errorMessage, log } from '../core/log.ts';
 import { ActionError, getAction, validateValues } from './actions/index.ts';
+import { isPermanent, PermanentFailure, UUID } from './failures.ts';
 import { compiledMapping, evaluateMapping } from './mapping.ts';
 
 export interface DispatchOptions {
@@ -31,18 +35,8 @@ interface DeliveryRow {
   config_version: number;
 }
 
-/** A failure that no retry can fix. */
-class PermanentFailure extends Error {}
-
-function isPermanent(error: unknown): boolean {
-  if (error instanceof ActionError || error instanceof ExpressionError || error instanceof PermanentFailure) return true;
-  const code = (error as { code?: unknown })?.code;
-  // Data exceptions and integrity violations will not change on retry, except unique
-  // violations, which a concurrent writer can cause and a retry resolves.
-  return typeof code === 'string' && (code.startsWith('22') || (code.startsWith('23') && code !== '23505'));
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The handler's part of the dispatch transaction: applies it and returns the outcome to record. */
+type HandlerWork = (client: pg.PoolClient) => Promise<Record<string, unknown>>;
 
 export async function dispatchDelivery(
   pool: pg.Pool,
@@ -69,68 +63,12 @@ export async function dispatchDelivery(
 
   const started = performance.now();
   try {
-    if (delivery.handler_type !== 'direct_action') {
-      throw new PermanentFailure(`handler type "${delivery.handler_type}" is not available in this version of Intake`);
-    }
-    const actionName = delivery.handler_config.action ?? '';
-    const action = getAction(actionName);
-    if (!action) throw new PermanentFailure(`action "${actionName}" is not registered`);
+    let work: HandlerWork;
+    if (delivery.handler_type === 'direct_action') work = await directAction(delivery, tenant, deliveryId, options);
+    else if (delivery.handler_type === 'workflow') work = startWorkflow(delivery, tenant, deliveryId);
+    else throw new PermanentFailure(`handler type "${delivery.handler_type}" is not available in this version of Intake`);
 
-    let values: Record<string, unknown>;
-    try {
-      const mapping = compiledMapping(
-        delivery.inbound_webhook_id,
-        delivery.config_version,
-        delivery.handler_config.field_mapping ?? {},
-        options.jsonataTimeoutMs,
-      );
-      values = validateValues(action, await evaluateMapping(mapping, delivery.request_body));
-    } catch (error) {
-      if (error instanceof ActionError) throw error;
-      throw new PermanentFailure(errorMessage(error));
-    }
-
-    const client = await pool.connect();
-    let committed = false;
-    try {
-      // Round trips are most of a dispatch's cost, so the opening (begin, role and tenant, row
-      // lock) and the closing (mark dispatched, commit) go as one simple-protocol query each.
-      // Every value inlined is a validated uuid or escaped by the driver.
-      const opened = (await client.query(
-        `begin;
-         select set_config('role', 'intake_app', true), set_config('intake.tenant', '${tenant}', true);
-         select dispatch_status from intake.inbound_webhook_deliveries
-          where tenant = '${tenant}' and delivery_id = '${deliveryId}' for update`,
-      )) as unknown as pg.QueryResult[];
-      if (opened[2]?.rows[0]?.dispatch_status !== 'pending') {
-        await client.query('rollback');
-        return;
-      }
-      const outcome = await action.definition.handle(
-        {
-          db: client,
-          tenant,
-          inboundWebhookId: delivery.inbound_webhook_id,
-          deliveryId,
-          integrationType: `webhook:${delivery.mapping_namespace ?? delivery.slug}`,
-        },
-        values,
-      );
-      const outcomeJson = client.escapeLiteral(JSON.stringify({ action: actionName, ...outcome }));
-      await client.query(
-        `update intake.inbound_webhook_deliveries
-            set dispatch_status = 'dispatched', handler_outcome = ${outcomeJson}::jsonb, error_message = null,
-                dispatched_at = now(), duration_ms = ${Math.round(performance.now() - started)}, retry_count = ${attempt.number - 1}
-          where tenant = '${tenant}' and delivery_id = '${deliveryId}';
-         commit`,
-      );
-      committed = true;
-    } catch (error) {
-      await client.query('rollback').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    const committed = await inDispatchTransaction(pool, tenant, deliveryId, attempt, started, work);
     if (committed) options.afterCommit?.();
   } catch (error) {
     const message = errorMessage(error);
@@ -146,6 +84,127 @@ export async function dispatchDelivery(
       [tenant, deliveryId, attempt.number, `attempt ${attempt.number} of ${attempt.max} failed, will retry: ${message}`],
     );
     throw error; // graphile-worker retries with exponential backoff
+  }
+}
+
+/** Maps and validates outside the transaction; the action itself runs inside it. */
+async function directAction(delivery: DeliveryRow, tenant: string, deliveryId: string, options: DispatchOptions): Promise<HandlerWork> {
+  const actionName = delivery.handler_config.action ?? '';
+  const action = getAction(actionName);
+  if (!action) throw new PermanentFailure(`action "${actionName}" is not registered`);
+
+  let values: Record<string, unknown>;
+  try {
+    const mapping = compiledMapping(
+      delivery.inbound_webhook_id,
+      delivery.config_version,
+      delivery.handler_config.field_mapping ?? {},
+      options.jsonataTimeoutMs,
+    );
+    values = validateValues(action, await evaluateMapping(mapping, delivery.request_body));
+  } catch (error) {
+    if (error instanceof ActionError) throw error;
+    throw new PermanentFailure(errorMessage(error));
+  }
+  return async (client) => {
+    const outcome = await action.definition.handle(
+      {
+        db: client,
+        tenant,
+        inboundWebhookId: delivery.inbound_webhook_id,
+        deliveryId,
+        integrationType: `webhook:${delivery.mapping_namespace ?? delivery.slug}`,
+      },
+      values,
+    );
+    return { action: actionName, ...outcome };
+  };
+}
+
+/**
+ * Inside the transaction: the workflow must exist and be active (its row is key-share locked, so
+ * it cannot be deleted before the run's foreign key is checked); the run is inserted with the
+ * envelope as its input, and its run_workflow job enqueued by the database.
+ */
+function startWorkflow(delivery: DeliveryRow, tenant: string, deliveryId: string): HandlerWork {
+  const workflowId = delivery.handler_config.workflow_id;
+  return async (client) => {
+    if (typeof workflowId !== 'string' || !UUID.test(workflowId)) {
+      throw new PermanentFailure(`handler_config.workflow_id is not a workflow id: ${JSON.stringify(workflowId ?? null)}`);
+    }
+    const { rows } = await client.query<{ name: string; is_active: boolean }>(
+      `select name, is_active from intake.workflows where tenant = $1 and workflow_id = $2 for key share`,
+      [tenant, workflowId],
+    );
+    const workflow = rows[0];
+    if (!workflow) throw new PermanentFailure(`workflow ${workflowId} was deleted`);
+    if (!workflow.is_active) throw new PermanentFailure(`workflow ${JSON.stringify(workflow.name)} is inactive`);
+    // Every value inlined is a validated uuid.
+    const runId = randomUUID();
+    await client.query(
+      `insert into intake.workflow_runs (tenant, run_id, workflow_id, workflow_version, definition, delivery_id, input)
+       select d.tenant, '${runId}', wf.workflow_id, wf.version, wf.definition, d.delivery_id,
+              jsonb_build_object(
+                'source', w.slug,
+                'body', d.request_body,
+                'headers', d.request_headers,
+                'verified', d.auth_status = 'verified',
+                'delivery_id', d.delivery_id,
+                'idempotency_key', d.idempotency_key,
+                'received_at', to_char(d.received_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+         from intake.inbound_webhook_deliveries d
+         join intake.inbound_webhooks w on w.tenant = d.tenant and w.inbound_webhook_id = d.inbound_webhook_id
+         join intake.workflows wf on wf.tenant = d.tenant and wf.workflow_id = '${workflowId}'
+        where d.tenant = '${tenant}' and d.delivery_id = '${deliveryId}';
+       select intake_private.enqueue_workflow_run('${tenant}', '${runId}')`,
+    );
+    return { workflow_id: workflowId, workflow_run_id: runId };
+  };
+}
+
+/**
+ * Opens the transaction, locks the delivery and re-checks it is pending, runs the handler's work
+ * and marks the delivery dispatched with its outcome. False when the delivery was no longer
+ * pending (nothing done).
+ */
+async function inDispatchTransaction(
+  pool: pg.Pool,
+  tenant: string,
+  deliveryId: string,
+  attempt: Attempt,
+  started: number,
+  work: HandlerWork,
+): Promise<boolean> {
+  const client = await pool.connect();
+  try {
+    // Round trips are most of a dispatch's cost, so the opening (begin, role and tenant, row
+    // lock) and the closing (mark dispatched, commit) go as one simple-protocol query each.
+    // Every value inlined is a validated uuid or escaped by the driver.
+    const opened = (await client.query(
+      `begin;
+       select set_config('role', 'intake_app', true), set_config('intake.tenant', '${tenant}', true);
+       select dispatch_status from intake.inbound_webhook_deliveries
+        where tenant = '${tenant}' and delivery_id = '${deliveryId}' for update`,
+    )) as unknown as pg.QueryResult[];
+    if (opened[2]?.rows[0]?.dispatch_status !== 'pending') {
+      await client.query('rollback');
+      return false;
+    }
+    const outcome = await work(client);
+    const outcomeJson = client.escapeLiteral(JSON.stringify(outcome));
+    await client.query(
+      `update intake.inbound_webhook_deliveries
+          set dispatch_status = 'dispatched', handler_outcome = ${outcomeJson}::jsonb, error_message = null,
+              dispatched_at = now(), duration_ms = ${Math.round(performance.now() - started)}, retry_count = ${attempt.number - 1}
+        where tenant = '${tenant}' and delivery_id = '${deliveryId}';
+       commit`,
+    );
+    return true;
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
   }
 }
 

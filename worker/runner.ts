@@ -4,6 +4,7 @@ import { Logger, run, type Runner } from 'graphile-worker';
 import type pg from 'pg';
 import { errorMessage, log } from '../core/log.ts';
 import { dispatchDeliveryTask } from './tasks/dispatch_delivery.ts';
+import { runWorkflowTask } from './tasks/run_workflow.ts';
 
 export interface WorkerOptions {
   concurrency: number;
@@ -33,6 +34,7 @@ export async function startWorker(pool: pg.Pool, options: WorkerOptions): Promis
     logger: workerLogger,
     taskList: {
       dispatch_delivery: dispatchDeliveryTask(pool, { jsonataTimeoutMs: options.jsonataTimeoutMs, ...(afterCommit ? { afterCommit } : {}) }),
+      run_workflow: runWorkflowTask(pool, { jsonataTimeoutMs: options.jsonataTimeoutMs }),
     },
   });
   // graphile-worker releases a finished job without waiting for that query and asks for the next
