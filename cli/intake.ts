@@ -3,13 +3,13 @@
 // stderr and a non-zero exit. Without DATABASE_URL it uses the embedded Postgres under .data/
 // (the one `npm start` runs, or it starts it for the length of the command).
 import { readFileSync } from 'node:fs';
-import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
-import pg from 'pg';
-import { openDatabase, type Database } from '../core/database.ts';
+import { openDatabase } from '../core/database.ts';
 import { loadEnv } from '../core/env.ts';
 import { UserError } from '../core/errors.ts';
 import { errorMessage, log } from '../core/log.ts';
 import { migrateDatabase } from '../core/migrate.ts';
+import { intOption, need, parse, UsageError, withDatabase } from './args.ts';
+import { ACCESS_USAGE, accessCommand } from './commands/access.ts';
 import { startRuntime, type RuntimeParts } from '../core/runtime.ts';
 import { createTenant, tenantIdForSlug } from '../core/tenants.ts';
 import { createWebhook } from '../core/webhooks.ts';
@@ -38,50 +38,8 @@ const USAGE = `usage: intake <command>
   workflow create --tenant S --file DEFINITION.json
   workflow list --tenant S
   workflow runs --tenant S [--workflow ID] [--status pending|running|succeeded|failed] [--limit N]
+${ACCESS_USAGE}
   actions list | doc                    the action registry as JSON, or as docs/actions.md`;
-
-class UsageError extends Error {}
-
-function need(values: Record<string, unknown>, name: string): string {
-  const value = values[name];
-  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
-  return value;
-}
-
-function intOption(values: Record<string, unknown>, name: string): number | undefined {
-  const value = values[name];
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (typeof value !== 'string' || !/^\d+$/.test(value) || !Number.isSafeInteger(n)) {
-    throw new UsageError(`--${name} must be a whole number, got "${String(value)}"`);
-  }
-  return n;
-}
-
-function parse(args: string[], options: ParseArgsOptionsConfig) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true }).values as Record<string, unknown>;
-  } catch (error) {
-    throw new UsageError(errorMessage(error).replace(/\. To specify.*$/, ''));
-  }
-}
-
-async function withDatabase<T>(run: (client: pg.Client, db: Database) => Promise<T>): Promise<T> {
-  const env = loadEnv();
-  const db = await openDatabase(env);
-  try {
-    await migrateDatabase(db.connectionString);
-    const client = new pg.Client({ connectionString: db.connectionString });
-    await client.connect();
-    try {
-      return await run(client, db);
-    } finally {
-      await client.end();
-    }
-  } finally {
-    await db.close();
-  }
-}
 
 function webhookInput(v: Record<string, unknown>): Record<string, unknown> {
   const authType = need(v, 'auth');
@@ -359,6 +317,9 @@ async function main(argv: string[]): Promise<unknown> {
         );
       }
       break;
+    case 'user':
+    case 'api-key':
+      return accessCommand(command, args);
     case 'actions':
       if (sub === 'list') return listActionsByEntityType();
       if (sub === 'doc') {

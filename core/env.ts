@@ -40,6 +40,7 @@ export function loadEnv() {
     configCacheTtlMs: intFrom('INTAKE_CONFIG_CACHE_TTL_MS', 30_000, 0, 3_600_000),
     jsonataTimeoutMs: intFrom('INTAKE_JSONATA_TIMEOUT_MS', 1000, 10, 60_000),
     dbPoolSize: intFrom('INTAKE_DB_POOL_SIZE', 20, 1, 1000),
+    apiPoolSize: intFrom('INTAKE_API_POOL_SIZE', 10, 1, 1000),
     receiveBatchMax: intFrom('INTAKE_RECEIVE_BATCH_MAX', 64, 1, 1000),
     receiveBatchConcurrency: intFrom('INTAKE_RECEIVE_BATCH_CONCURRENCY', 4, 1, 100),
   };

@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Runner } from 'graphile-worker';
+import { mountGraphql } from '../graphql/index.ts';
 import { ConfigCache } from '../receiver/configCache.ts';
 import { createReceiver } from '../receiver/app.ts';
 import { createRecorder } from '../receiver/recorder.ts';
@@ -72,6 +73,12 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
           jsonataTimeoutMs: env.jsonataTimeoutMs,
         }),
       );
+      // The management API: GraphQL at /graphql, GraphiQL at /graphiql, as the API key's user
+      // under row-level security (its own pool, so management traffic never starves receiving).
+      const apiPool = createPool(database.connectionString, env.apiPoolSize);
+      stops.push(() => apiPool.end());
+      const graphql = await mountGraphql(app, { pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl });
+      stops.unshift(() => graphql.release());
       app.use((_req, res) => res.status(404).json({ error: 'not found' }));
 
       const server = http.createServer(app);

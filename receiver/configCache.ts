@@ -18,6 +18,8 @@ export interface WebhookConfig {
   rateLimitPerMinute: number;
   configVersion: number;
   secrets: ResolvedSecret[];
+  /** when the first of the live secrets expires (a rotation's grace period ends), in ms; null: none does */
+  secretsExpireAt: number | null;
 }
 
 export interface RouteConfig {
@@ -38,6 +40,7 @@ interface SecretRow {
   kind: 'aes256gcm' | 'sha256';
   secret: string;
   inbound_webhook_id: string;
+  expires_at: string | null;
 }
 
 const UNKNOWN_TENANT_TTL_MS = 5000;
@@ -123,6 +126,9 @@ export class ConfigCache {
         (config) => {
           entry.tenant = config?.tenant ?? null;
           if (!config) entry.expiresAt = Math.min(entry.expiresAt, Date.now() + UNKNOWN_TENANT_TTL_MS);
+          // no notification comes when a rotated-out secret's grace period ends: expire with it
+          const secretsExpireAt = config?.webhook?.secretsExpireAt;
+          if (secretsExpireAt != null) entry.expiresAt = Math.min(entry.expiresAt, secretsExpireAt);
         },
         () => this.entries.delete(key),
       );
@@ -147,6 +153,10 @@ export class ConfigCache {
         rateLimitPerMinute: row.rate_limit_per_minute,
         configVersion: row.config_version,
         secrets: (row.secrets as SecretRow[]).map((s) => this.resolveSecret(row.tenant, s)),
+        secretsExpireAt: (row.secrets as SecretRow[]).reduce<number | null>(
+          (first, s) => (s.expires_at === null ? first : Math.min(first ?? Infinity, Date.parse(s.expires_at))),
+          null,
+        ),
       },
     };
   }

@@ -1,10 +1,12 @@
 // Tenant isolation through row-level security, as the application role (intake_app) sees it:
 // every tenant table shows the current tenant's rows only, refuses rows of another tenant, and
-// shows nothing at all when no tenant is set.
+// shows nothing at all when no tenant is set. Then as the management APIs' role (intake_user):
+// the same, plus the inbound_webhook permission for every command.
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey, createUser } from '../core/access.ts';
 import { createWorkflow } from '../core/workflows.ts';
 import { asTenant, createTestDatabase, type TestDatabase } from './support/db.ts';
 import { makeTenant, makeWebhook, settledDelivery, startTestServer, waitFor, type TestServer } from './support/server.ts';
@@ -25,6 +27,8 @@ interface Table {
   canInsert: boolean;
 }
 let tables: Table[] = [];
+/** an admin and a viewer of each tenant (with API keys, so psa.user_roles and psa.api_keys have rows) */
+const users: Record<'a' | 'b', { admin: string; viewer: string }> = { a: { admin: '', viewer: '' }, b: { admin: '', viewer: '' } };
 
 /** Everything a tenant accumulates: webhook (and its secret), deliveries, tickets, mappings, clients… */
 async function seed(slug: 'a' | 'b'): Promise<void> {
@@ -107,6 +111,17 @@ async function seed(slug: 'a' | 'b'): Promise<void> {
     const { rows } = await db.pool.query(`select status from intake.workflow_runs where run_id = $1`, [runId]);
     return rows[0]?.status === 'succeeded' ? true : undefined;
   }, 10_000, 'the seeded workflow run');
+
+  const owner = await db.pool.connect();
+  try {
+    for (const role of ['admin', 'viewer'] as const) {
+      const user = await createUser(owner, `tenant-${slug}`, { email: `${role}@${slug}.example`, role });
+      await createApiKey(owner, `tenant-${slug}`, user.email);
+      users[slug][role] = user.user_id;
+    }
+  } finally {
+    owner.release();
+  }
 
   tenants[slug] = { id: tenant, delivery: delivery_id, run: runId };
 }
@@ -260,6 +275,94 @@ describe('as intake_app', () => {
       await expect(client.query(`select intake_private.enqueue_workflow_run($1, $2)`, [tenants.a.id, tenants.a.run])).rejects.toMatchObject({
         code: '55000',
       });
+    });
+  });
+});
+
+/** As asTenant, but as intake_user acting for a user: what a GraphQL or REST request may do. */
+async function asUser<T>(tenant: string, userId: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await db.pool.connect();
+  try {
+    await client.query('begin');
+    await client.query(
+      `select set_config('role', 'intake_user', true), set_config('intake.tenant', $1, true), set_config('intake.user_id', $2, true)`,
+      [tenant, userId],
+    );
+    return await fn(client);
+  } finally {
+    await client.query('rollback').catch(() => {});
+    client.release();
+  }
+}
+
+describe('as intake_user', () => {
+  it("sees only its own tenant's rows, and none without read permission or without a user", async () => {
+    const readable = ['intake.inbound_webhooks', 'intake.inbound_webhook_deliveries', 'intake.inbound_webhook_auth_rejections',
+      'intake.workflows', 'intake.workflow_runs'];
+    for (const me of ['a', 'b'] as const) {
+      await asUser(tenants[me].id, users[me].viewer, async (client) => {
+        for (const name of readable) expect(await tenantsIn(client, name), `${name} as tenant ${me}`).toEqual([tenants[me].id]);
+      });
+      // a user of the other tenant, with this tenant set: no role here, so nothing
+      await asUser(tenants[me].id, users[me === 'a' ? 'b' : 'a'].admin, async (client) => {
+        for (const name of readable) expect(await tenantsIn(client, name), name).toEqual([]);
+      });
+    }
+  });
+
+  it('cannot read secrets, API keys or roles at all', async () => {
+    for (const table of ['intake_private.inbound_webhook_secrets', 'psa.api_keys', 'psa.user_roles', 'psa.role_permissions', 'psa.users']) {
+      await asUser(tenants.a.id, users.a.admin, async (client) => {
+        await expect(client.query(`select * from ${table}`), table).rejects.toMatchObject({ code: '42501' });
+      });
+    }
+    await asUser(tenants.a.id, users.a.admin, async (client) => {
+      await expect(client.query(`select * from intake_private.receiver_config('tenant-a', 'alerts')`)).rejects.toMatchObject({ code: '42501' });
+    });
+  });
+
+  it('needs update, delete and replay for those commands, whatever the SQL path', async () => {
+    const hook = `(select inbound_webhook_id from intake.inbound_webhooks where slug = 'alerts')`;
+    await asUser(tenants.a.id, users.a.viewer, async (client) => {
+      // direct writes: the restrictive policies hide the rows from update and delete
+      expect((await client.query(`update intake.inbound_webhooks set name = 'x'`)).rowCount).toBe(0);
+      expect((await client.query(`delete from intake.inbound_webhooks`)).rowCount).toBe(0);
+    });
+    for (const sql of [
+      `select intake.set_inbound_webhook_active(${hook}, false)`,
+      `select intake.capture_sample(${hook}, 5)`,
+      `select intake.delete_inbound_webhook(${hook})`,
+      `select intake.replay_delivery('${tenants.a.delivery}')`,
+    ]) {
+      await asUser(tenants.a.id, users.a.viewer, async (client) => {
+        await expect(client.query(sql), sql).rejects.toMatchObject({ code: '42501', message: expect.stringContaining('permission denied') });
+      });
+    }
+    await asUser(tenants.a.id, users.a.admin, async (client) => {
+      const { rows } = await client.query(`select (intake.set_inbound_webhook_active(${hook}, false)).is_active`);
+      expect(rows[0].is_active).toBe(false);
+      const replay = await client.query(`select intake.replay_delivery($1) as id`, [tenants.a.delivery]);
+      expect(replay.rows[0].id).toBeTruthy();
+    });
+  });
+
+  it("cannot touch another tenant's webhook or delivery by id", async () => {
+    const { rows } = await db.pool.query(`select inbound_webhook_id from intake.inbound_webhooks where tenant = $1 and slug = 'alerts'`, [tenants.b.id]);
+    const theirs = rows[0].inbound_webhook_id;
+    for (const sql of [
+      `select intake.set_inbound_webhook_active('${theirs}', false)`,
+      `select intake.delete_inbound_webhook('${theirs}')`,
+      `select intake.replay_delivery('${tenants.b.delivery}')`,
+      `select intake.send_test_delivery('${theirs}', '{}')`,
+      `select intake.rotate_inbound_webhook_secret('${theirs}', 'aes256gcm', '\\x00', 60)`,
+    ]) {
+      await asUser(tenants.a.id, users.a.admin, async (client) => {
+        await expect(client.query(sql), sql).rejects.toMatchObject({ code: 'P0002' });
+      });
+    }
+    // the tenant setting decides, never an argument: B's id with B's user but A's tenant set
+    await asUser(tenants.a.id, users.b.admin, async (client) => {
+      await expect(client.query(`select intake.delete_inbound_webhook('${theirs}')`)).rejects.toMatchObject({ code: '42501' });
     });
   });
 });

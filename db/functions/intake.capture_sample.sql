@@ -1,5 +1,7 @@
 -- Opens a sample-capture window: the first verified body received in it becomes the webhook's
--- sample_payload (intake.receive_delivery does the capturing). Re-capture overwrites.
+-- sample_payload (intake.receive_delivery does the capturing). Re-capture overwrites. Runs as the
+-- caller: row-level security decides which webhooks it sees; the API role needs
+-- inbound_webhook:update.
 create or replace function intake.capture_sample(p_inbound_webhook_id uuid, p_minutes int default 5)
   returns timestamptz
   language plpgsql volatile
@@ -8,6 +10,7 @@ create or replace function intake.capture_sample(p_inbound_webhook_id uuid, p_mi
 declare
   v_until timestamptz;
 begin
+  perform intake.require_permission('inbound_webhook', 'update');
   if p_minutes is null or p_minutes < 1 or p_minutes > 1440 then
     raise exception 'capture window must be between 1 and 1440 minutes, got %', p_minutes using errcode = '22023';
   end if;
@@ -23,4 +26,4 @@ end
 $$;
 comment on function intake.capture_sample(uuid, int) is
   'Opens a capture window (default 5 minutes); the first verified body in it becomes sample_payload. Returns when the window closes.';
-grant execute on function intake.capture_sample(uuid, int) to intake_app;
+grant execute on function intake.capture_sample(uuid, int) to intake_app, intake_user;

@@ -1,5 +1,6 @@
 -- Creates a tenant with the reference data every tenant starts with: a default board, ticket
--- and project-task statuses, and priorities (actions resolve these by name or id).
+-- and project-task statuses, priorities (actions resolve these by name or id), and the roles
+-- admin (every inbound_webhook permission) and viewer (read).
 create or replace function intake.create_tenant(p_slug text, p_name text) returns uuid
   language plpgsql volatile
   set search_path = pg_catalog
@@ -30,8 +31,21 @@ begin
     (v_tenant, 'Medium', 2, '#fbc02d', true),
     (v_tenant, 'Low', 3, '#388e3c', false);
 
+  with r as (
+    insert into psa.roles (tenant, name, description) values
+      (v_tenant, 'admin', 'Everything, including webhook configuration and replays'),
+      (v_tenant, 'viewer', 'Read webhooks, deliveries and rejections')
+    returning role_id, name
+  )
+  insert into psa.role_permissions (tenant, role_id, resource, action)
+  select v_tenant, r.role_id, 'inbound_webhook', a.action
+    from r
+    join (values ('admin', 'create'), ('admin', 'read'), ('admin', 'update'), ('admin', 'delete'), ('admin', 'replay'),
+                 ('viewer', 'read')) a (role, action)
+      on a.role = r.name;
+
   return v_tenant;
 end
 $$;
 comment on function intake.create_tenant(text, text) is
-  'Creates a tenant (URL-safe unique slug) and seeds its boards, statuses and priorities. Returns the tenant id.';
+  'Creates a tenant (URL-safe unique slug) and seeds its boards, statuses, priorities and roles (admin, viewer). Returns the tenant id.';

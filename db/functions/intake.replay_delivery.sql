@@ -1,6 +1,7 @@
 -- Replays a delivery against the webhook's current configuration: a new delivery row with
 -- is_replay and replayed_from set, dispatched like any other. Runs as the caller, so row-level
--- security decides which deliveries a caller may replay (a superuser DBA: any).
+-- security decides which deliveries a caller may replay (a superuser DBA: any); the API role
+-- needs inbound_webhook:replay.
 create or replace function intake.replay_delivery(p_delivery_id uuid) returns uuid
   language plpgsql volatile
   set search_path = pg_catalog
@@ -9,6 +10,7 @@ declare
   v_original intake.inbound_webhook_deliveries;
   v_id uuid := gen_random_uuid();
 begin
+  perform intake.require_permission('inbound_webhook', 'replay');
   select * into v_original from intake.inbound_webhook_deliveries d where d.delivery_id = p_delivery_id;
   if not found then
     raise exception 'delivery % not found', p_delivery_id using errcode = 'P0002';
@@ -30,4 +32,4 @@ end
 $$;
 comment on function intake.replay_delivery(uuid) is
   'Re-dispatches a delivery against the current config as a new delivery (is_replay, replayed_from). Returns the new delivery_id.';
-grant execute on function intake.replay_delivery(uuid) to intake_app;
+grant execute on function intake.replay_delivery(uuid) to intake_app, intake_user;

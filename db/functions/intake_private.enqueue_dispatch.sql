@@ -6,8 +6,12 @@ create or replace function intake_private.enqueue_dispatch(p_tenant uuid, p_deli
   set search_path = pg_catalog
   as $$
 begin
-  -- Callable by intake_app (through replay), so it only ever enqueues a pending delivery that
-  -- exists; its job_key makes a second call for the same delivery a no-op.
+  -- Callable by intake_app and intake_user (through replay and test requests), so it only ever
+  -- enqueues a pending delivery that exists, of the caller's tenant when one is set; its job_key
+  -- makes a second call for the same delivery a no-op.
+  if intake.current_tenant() is not null and p_tenant is distinct from intake.current_tenant() then
+    raise exception 'delivery % is not of the current tenant', p_delivery_id using errcode = '42501';
+  end if;
   if not exists (
     select 1 from intake.inbound_webhook_deliveries d
      where d.tenant = p_tenant and d.delivery_id = p_delivery_id
@@ -27,4 +31,4 @@ end
 $$;
 comment on function intake_private.enqueue_dispatch(uuid, uuid, uuid) is
   'Adds the dispatch_delivery job for a delivery (same transaction as the caller).';
-grant execute on function intake_private.enqueue_dispatch(uuid, uuid, uuid) to intake_app;
+grant execute on function intake_private.enqueue_dispatch(uuid, uuid, uuid) to intake_app, intake_user;

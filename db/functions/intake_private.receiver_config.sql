@@ -21,7 +21,7 @@ create or replace function intake_private.receiver_config(p_tenant_slug text, p_
          w.auth_config, w.idempotency_source, w.rate_limit_per_minute, w.config_version,
          coalesce((
            select jsonb_agg(jsonb_build_object('kind', s.kind, 'secret', encode(s.secret, 'base64'), 'secret_id', s.secret_id,
-                                               'inbound_webhook_id', s.inbound_webhook_id)
+                                               'inbound_webhook_id', s.inbound_webhook_id, 'expires_at', s.expires_at)
                             order by s.created_at desc)
              from intake_private.inbound_webhook_secrets s
             where s.tenant = w.tenant and s.inbound_webhook_id = w.inbound_webhook_id
@@ -32,4 +32,4 @@ create or replace function intake_private.receiver_config(p_tenant_slug text, p_
    where t.slug = p_tenant_slug
 $$;
 comment on function intake_private.receiver_config(text, text) is
-  'Routing and verification data for one inbound URL: tenant, flag, webhook config and live secrets (ciphertexts or digests).';
+  'Routing and verification data for one inbound URL: tenant, flag, webhook config and live secrets (ciphertexts or digests, with when a rotated-out one expires).';

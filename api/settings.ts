@@ -1,0 +1,42 @@
+// The claims → database settings bridge, the same for GraphQL (PostGraphile pgSettings) and REST:
+// every management request runs as intake_user, a non-owner role, with the tenant and user as
+// transaction-local settings. Row-level security and the SQL functions read them
+// (intake.current_tenant(), intake.current_user_id(), intake.has_permission()).
+import type pg from 'pg';
+import type { Claims } from './auth.ts';
+
+export const API_ROLE = 'intake_user';
+/** no management request holds a connection longer than this (ms) */
+export const API_STATEMENT_TIMEOUT_MS = 15_000;
+
+export function pgSettingsFor(claims: Claims | undefined): Record<string, string> {
+  // Without claims (never reached behind requireApiKey) the role still applies and no tenant is
+  // set, so every policy fails closed.
+  return {
+    role: API_ROLE,
+    statement_timeout: String(API_STATEMENT_TIMEOUT_MS),
+    'intake.tenant': claims?.tenant ?? '',
+    'intake.user_id': claims?.userId ?? '',
+  };
+}
+
+/**
+ * Runs `fn` in one transaction as intake_user with the claims' settings; commits when it
+ * returns, rolls back when it throws. For REST handlers, the CLI and tests.
+ */
+export async function withClaims<T>(pool: pg.Pool, claims: Claims, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const settings = pgSettingsFor(claims);
+    await client.query('select set_config(k, v, true) from jsonb_each_text($1::jsonb) as s(k, v)', [JSON.stringify(settings)]);
+    const result = await fn(client);
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}

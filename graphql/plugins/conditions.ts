@@ -1,0 +1,28 @@
+// Date-range filters for the delivery log and the rejection log: `condition: {receivedFrom,
+// receivedBefore}` (from inclusive, before exclusive), beside the generated equality conditions
+// (webhook, status, …). Combined with orderBy RECEIVED_AT_DESC the connection's cursors are
+// keyset cursors (received_at plus the primary key), so pages stay stable while new
+// deliveries arrive.
+import { addPgTableCondition } from 'postgraphile/utils';
+
+function receivedCondition(tableName: string, fieldName: string, operator: '>=' | '<', description: string): GraphileConfig.Plugin {
+  return addPgTableCondition(
+    { schemaName: 'intake', tableName },
+    fieldName,
+    (build) => ({ description, type: build.getInputTypeByName('Datetime') }),
+    (value, { sql, sqlTableAlias }) => {
+      if (value == null) return null;
+      const at = sql`${sql.value(String(value))}::timestamptz`;
+      return operator === '>=' ? sql`${sqlTableAlias}.received_at >= ${at}` : sql`${sqlTableAlias}.received_at < ${at}`;
+    },
+  );
+}
+
+export const IntakeConditionsPreset: GraphileConfig.Preset = {
+  plugins: [
+    receivedCondition('inbound_webhook_deliveries', 'receivedFrom', '>=', 'Only deliveries received at or after this time.'),
+    receivedCondition('inbound_webhook_deliveries', 'receivedBefore', '<', 'Only deliveries received before this time.'),
+    receivedCondition('inbound_webhook_auth_rejections', 'receivedFrom', '>=', 'Only rejections at or after this time.'),
+    receivedCondition('inbound_webhook_auth_rejections', 'receivedBefore', '<', 'Only rejections before this time.'),
+  ],
+};

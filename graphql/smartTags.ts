@@ -1,0 +1,111 @@
+// How the intake schema appears in GraphQL, kept beside the preset rather than in database
+// comments. The global default behavior (graphql/preset.ts) exposes no function and no
+// generated insert/update/delete; everything exposed is named here. intake_private (secrets)
+// is not an exposed schema at all.
+import { jsonPgSmartTags } from 'postgraphile/utils';
+
+const hidden = { behavior: '-*' };
+/** the tenant column is implied by the API key; it is part of keys, never a field or filter */
+const tenantHidden = { tenant: { tags: hidden } };
+const filterable = { tags: { behavior: '+filterBy' } };
+const orderable = { tags: { behavior: '+orderBy' } };
+const filterableAndOrderable = { tags: { behavior: '+filterBy +orderBy' } };
+
+export const IntakeSmartTagsPlugin = jsonPgSmartTags({
+  version: 1,
+  config: {
+    class: {
+      'intake.inbound_webhooks': {
+        description:
+          'An inbound webhook: its URL slug, how senders authenticate, its idempotency rule and its handler. ' +
+          'Credentials are never readable: they are shown once, when created or rotated.',
+        tags: { unique: ['inbound_webhook_id|@fieldName inboundWebhook', 'slug|@fieldName inboundWebhookBySlug'] },
+        attribute: {
+          ...tenantHidden,
+          is_active: filterable,
+          handler_type: filterable,
+          auth_type: filterable,
+          name: orderable,
+          slug: orderable,
+          created_at: orderable,
+          updated_at: orderable,
+          // bookkeeping of the receiver's config cache
+          config_version: { tags: { behavior: '-filterBy -orderBy' } },
+        },
+      },
+      'intake.inbound_webhook_deliveries': {
+        description: 'One verified request to an inbound webhook (or a replay or test of one), with what became of it.',
+        tags: { unique: 'delivery_id|@fieldName inboundWebhookDelivery' },
+        attribute: {
+          ...tenantHidden,
+          // dedupe bookkeeping; the key itself (idempotency_key) is shown
+          dedupe_active: { tags: hidden },
+          inbound_webhook_id: filterable,
+          dispatch_status: filterable,
+          is_replay: filterable,
+          is_test: filterable,
+          received_at: filterableAndOrderable,
+        },
+      },
+      'intake.inbound_webhook_auth_rejections': {
+        description: 'A request refused before it became a delivery (bad credentials, unknown or inactive webhook); no body is kept.',
+        tags: { unique: 'rejection_id|@fieldName inboundWebhookAuthRejection' },
+        attribute: {
+          ...tenantHidden,
+          inbound_webhook_id: filterable,
+          auth_status: filterable,
+          received_at: filterableAndOrderable,
+        },
+      },
+      'intake.workflows': {
+        tags: { unique: 'workflow_id|@fieldName workflow' },
+        attribute: { ...tenantHidden, is_active: filterable, name: orderable },
+      },
+      'intake.workflow_runs': {
+        tags: { unique: 'run_id|@fieldName workflowRun' },
+        attribute: { ...tenantHidden, status: filterable, created_at: orderable },
+      },
+      'intake.undispatched_deliveries': { tags: hidden },
+    },
+    constraint: {
+      // lookups by (tenant, …) would make clients name their tenant: the virtual unique
+      // constraints above (the id alone, under row-level security) replace them
+      inbound_webhooks_pkey: { tags: { behavior: '-single' } },
+      inbound_webhooks_tenant_slug_key: { tags: { behavior: '-single' } },
+      inbound_webhook_deliveries_pkey: { tags: { behavior: '-single' } },
+      inbound_webhook_auth_rejections_pkey: { tags: { behavior: '-single' } },
+      workflows_pkey: { tags: { behavior: '-single' } },
+      workflow_runs_pkey: { tags: { behavior: '-single' } },
+      // relation names: the composite (tenant, x_id) keys defeat the simplified inflection
+      inbound_webhook_deliveries_tenant_inbound_webhook_id_fkey: {
+        tags: { fieldName: 'inboundWebhook', foreignFieldName: 'deliveries' },
+      },
+      inbound_webhook_deliveries_tenant_replayed_from_fkey: {
+        // deliveries_replayed_from_idx is partial (where replayed_from is not null), which the
+        // index check does not count, but every lookup by replayed_from can use it
+        tags: { fieldName: 'replayedFromDelivery', foreignFieldName: 'replays', isIndexed: true },
+      },
+      inbound_webhook_deliveries_tenant_duplicate_of_fkey: {
+        tags: { fieldName: 'duplicateOfDelivery' },
+      },
+      inbound_webhook_auth_rejections_tenant_inbound_webhook_id_fkey: {
+        tags: { fieldName: 'inboundWebhook', foreignFieldName: 'authRejections' },
+      },
+      workflow_runs_tenant_workflow_id_fkey: {
+        tags: { fieldName: 'workflow', foreignFieldName: 'runs' },
+      },
+      workflow_runs_tenant_delivery_id_fkey: {
+        tags: { fieldName: 'delivery', foreignFieldName: 'workflowRuns' },
+      },
+    },
+    procedure: {
+      'intake.current_permissions': { tags: { behavior: '+queryField' } },
+      'intake.delete_inbound_webhook': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhook' } },
+      'intake.set_inbound_webhook_active': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhook' } },
+      'intake.start_sample_capture': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhook' } },
+      'intake.clear_sample': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhook' } },
+      'intake.replay_inbound_webhook_delivery': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhookDelivery' } },
+      'intake.send_test_delivery': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhookDelivery' } },
+    },
+  },
+});
