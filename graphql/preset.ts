@@ -12,6 +12,7 @@ import { maskError } from './errors.ts';
 import { IntakeSmartTagsPlugin } from './smartTags.ts';
 import { IntakeConditionsPreset } from './plugins/conditions.ts';
 import { IntakeWebhookMutationsPlugin } from './plugins/webhookMutations.ts';
+import { IntakeWorkflowMutationsPlugin } from './plugins/workflowMutations.ts';
 import { IntakeRegistryPlugin } from './plugins/registry.ts';
 
 export interface GraphqlOptions {
@@ -26,11 +27,11 @@ export const GRAPHIQL_PATH = '/graphiql';
 export function makePreset(options: GraphqlOptions): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset, IntakeConditionsPreset],
-    plugins: [IntakeSmartTagsPlugin, IntakeWebhookMutationsPlugin, IntakeRegistryPlugin],
+    plugins: [IntakeSmartTagsPlugin, IntakeWebhookMutationsPlugin, IntakeWorkflowMutationsPlugin, IntakeRegistryPlugin],
     pgServices: [makePgService({ pool: options.pool, schemas: ['intake'] })],
     schema: {
       // Nothing is writable by generated CRUD and no function is exposed unless graphql/smartTags.ts
-      // says so: mutations are the SQL API's functions and graphql/plugins/webhookMutations.ts.
+      // says so: mutations are the SQL API's functions and graphql/plugins/{webhook,workflow}Mutations.ts.
       defaultBehavior: '-insert -update -delete -queryField -mutationField -typeField',
     },
     grafast: {
