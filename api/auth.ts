@@ -58,12 +58,34 @@ export const UNAUTHORIZED_BODY = {
   message: 'send an API key as "Authorization: Bearer <key>" (create one with: intake api-key create)',
 } as const;
 
+/** How a consumer of requireApiKey answers refusals; GraphQL keeps the defaults, REST has its own shape. */
+export interface RequireApiKeyOptions {
+  /** also accept the key as `X-API-Key: <key>` (REST) */
+  acceptApiKeyHeader?: boolean;
+  /** the 401 answer (default: UNAUTHORIZED_BODY) */
+  refuse?: (res: Response) => void;
+  /** the 503 answer when the key could not be checked */
+  unavailable?: (res: Response) => void;
+}
+
+/** The API key a request carries: `Authorization: Bearer <key>`, or `X-API-Key` when accepted. */
+export function apiKeyOf(req: Request, acceptApiKeyHeader = false): string | null {
+  const bearer = bearerToken(req.headers.authorization);
+  if (bearer) return bearer;
+  if (!acceptApiKeyHeader) return null;
+  const header = req.headers['x-api-key'];
+  const value = Array.isArray(header) ? header[0] : header;
+  return value && /^\S+$/.test(value.trim()) ? value.trim() : null;
+}
+
 /** Express middleware: 401 JSON unless the request carries a valid API key. */
-export function requireApiKey(pool: pg.Pool): RequestHandler {
+export function requireApiKey(pool: pg.Pool, options: RequireApiKeyOptions = {}): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    const key = bearerToken(req.headers.authorization);
+    const key = apiKeyOf(req, options.acceptApiKeyHeader);
     const refuse = () => {
-      res.status(401).set('WWW-Authenticate', 'Bearer realm="intake"').json(UNAUTHORIZED_BODY);
+      res.status(401).set('WWW-Authenticate', 'Bearer realm="intake"');
+      if (options.refuse) options.refuse(res);
+      else res.json(UNAUTHORIZED_BODY);
     };
     if (!key) return refuse();
     authenticateApiKey(pool, key).then(
@@ -74,7 +96,9 @@ export function requireApiKey(pool: pg.Pool): RequestHandler {
       },
       (error) => {
         log.error('api key lookup failed', { error: errorMessage(error) });
-        res.status(503).set('Retry-After', '1').json({ error: 'unavailable', message: 'could not check the API key; retry' });
+        res.status(503).set('Retry-After', '1');
+        if (options.unavailable) options.unavailable(res);
+        else res.json({ error: 'unavailable', message: 'could not check the API key; retry' });
       },
     );
   };

@@ -27,12 +27,14 @@ export const DEFAULT_GRACE_SECONDS = 86_400;
 /** A webhook row as the SQL API returns it (intake.inbound_webhooks). */
 export type WebhookRow = Record<string, any> & { tenant: string; inbound_webhook_id: string; slug: string; auth_type: AuthType };
 
-async function requirePermission(client: SqlClient, action: string): Promise<void> {
+/** FORBIDDEN unless the request's user holds inbound_webhook:<action> (the SQL functions check again). */
+export async function requirePermission(client: SqlClient, action: string): Promise<void> {
   const { rows } = await client.query<{ ok: boolean }>({ text: `select intake.has_permission('inbound_webhook', $1) as ok`, values: [action] });
   if (!rows[0]?.ok) throw new ApiRequestError('FORBIDDEN', `permission denied: inbound_webhook:${action} is not granted to this user`);
 }
 
-async function readWebhook(client: SqlClient, id: string): Promise<WebhookRow> {
+/** The webhook as the request's role sees it (row-level security): NOT_FOUND in another tenant. */
+export async function readWebhook(client: SqlClient, id: string): Promise<WebhookRow> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
     throw new ApiRequestError('VALIDATION', `inboundWebhookId: not a uuid: "${id}"`);
   }

@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Runner } from 'graphile-worker';
+import { mountRest } from '../api/rest/index.ts';
 import { mountGraphql } from '../graphql/index.ts';
 import { ConfigCache } from '../receiver/configCache.ts';
 import { createReceiver } from '../receiver/app.ts';
@@ -79,6 +80,9 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
       stops.push(() => apiPool.end());
       const graphql = await mountGraphql(app, { pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl });
       stops.unshift(() => graphql.release());
+      // REST at /api/v1 (same API key, role, settings and SQL functions as GraphQL), its
+      // OpenAPI document at /api/v1/openapi.{json,yaml} and the docs page at /api/docs.
+      mountRest(app, { pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl });
       app.use((_req, res) => res.status(404).json({ error: 'not found' }));
 
       const server = http.createServer(app);

@@ -1,0 +1,113 @@
+// /api/v1/inbound-webhooks/{id}/deliveries[/{deliveryId}[/replay]]: the delivery log, newest
+// first with keyset (cursor) pagination, and replays through intake.replay_inbound_webhook_delivery.
+import { Router } from 'express';
+import { ApiRequestError } from '../errors.ts';
+import { withClaims } from '../settings.ts';
+import { readWebhook, requirePermission } from '../webhooks.ts';
+import { route, uuidParam } from './http.ts';
+import { deliveryToApi, type DeliveryRow } from './representation.ts';
+import type { RestOptions } from './webhooks.ts';
+
+const STATUSES = ['pending', 'dispatched', 'duplicate', 'failed'] as const;
+const DEFAULT_LIMIT = 50;
+
+/** An opaque cursor: the last row's (received_at in microseconds, delivery_id). */
+function encodeCursor(receivedAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([receivedAt, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && !Number.isNaN(Date.parse(value[0]))) {
+      return [value[0], uuidParam('cursor', value[1])];
+    }
+  } catch {
+    // fall through
+  }
+  throw new ApiRequestError('VALIDATION', 'cursor: not a cursor this API returned', { field: 'cursor' });
+}
+
+function timeParam(field: string, value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  if (Number.isNaN(Date.parse(value))) throw new ApiRequestError('VALIDATION', `${field}: must be an ISO 8601 date-time`, { field });
+  return new Date(value).toISOString();
+}
+
+export function deliveryRoutes(options: RestOptions): Router {
+  const router = Router();
+  const { pool } = options;
+
+  route(router, 'get', '/api/v1/inbound-webhooks/{id}/deliveries', async ({ claims, params, query }) => {
+    const id = uuidParam('id', params.id);
+    const status = query.status;
+    if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) {
+      throw new ApiRequestError('VALIDATION', `status: must be one of ${STATUSES.join(', ')}`, { field: 'status' });
+    }
+    const from = timeParam('from', query.from);
+    const to = timeParam('to', query.to);
+    const limit = query.limit === undefined ? DEFAULT_LIMIT : Number(query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+      throw new ApiRequestError('VALIDATION', 'limit: must be a whole number from 1 to 100', { field: 'limit' });
+    }
+    const after = query.cursor ? decodeCursor(query.cursor) : null;
+    const rows = await withClaims(pool, claims, async (client) => {
+      await requirePermission(client, 'read');
+      await readWebhook(client, id); // 404 for an id this tenant does not have
+      const { rows } = await client.query<DeliveryRow>(
+        `select d.*, to_char(d.received_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at
+           from intake.inbound_webhook_deliveries d
+          where d.inbound_webhook_id = $1
+            and ($2::text is null or d.dispatch_status = $2)
+            and ($3::timestamptz is null or d.received_at >= $3)
+            and ($4::timestamptz is null or d.received_at < $4)
+            and ($5::timestamptz is null or (d.received_at, d.delivery_id) < ($5::timestamptz, $6::uuid))
+          order by d.received_at desc, d.delivery_id desc
+          limit $7`,
+        [id, status ?? null, from, to, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+      );
+      return rows;
+    });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      status: 200,
+      body: {
+        data: page.map(deliveryToApi),
+        next_cursor: rows.length > limit && last ? encodeCursor(last.cursor_at, last.delivery_id) : null,
+      },
+    };
+  });
+
+  async function deliveryOf(client: Parameters<Parameters<typeof withClaims>[2]>[0], webhookId: string, deliveryId: string): Promise<DeliveryRow> {
+    const { rows } = await client.query<DeliveryRow>(
+      'select * from intake.inbound_webhook_deliveries where inbound_webhook_id = $1 and delivery_id = $2',
+      [webhookId, deliveryId],
+    );
+    if (!rows[0]) throw new ApiRequestError('NOT_FOUND', `delivery ${deliveryId} of inbound webhook ${webhookId} not found`);
+    return rows[0];
+  }
+
+  route(router, 'get', '/api/v1/inbound-webhooks/{id}/deliveries/{deliveryId}', async ({ claims, params }) => {
+    const id = uuidParam('id', params.id);
+    const deliveryId = uuidParam('deliveryId', params.deliveryId);
+    const row = await withClaims(pool, claims, async (client) => {
+      await requirePermission(client, 'read');
+      return deliveryOf(client, id, deliveryId);
+    });
+    return { status: 200, body: deliveryToApi(row) };
+  });
+
+  route(router, 'post', '/api/v1/inbound-webhooks/{id}/deliveries/{deliveryId}/replay', async ({ claims, params }) => {
+    const id = uuidParam('id', params.id);
+    const deliveryId = uuidParam('deliveryId', params.deliveryId);
+    const row = await withClaims(pool, claims, async (client) => {
+      await requirePermission(client, 'replay');
+      await deliveryOf(client, id, deliveryId);
+      return (await client.query<DeliveryRow>('select * from intake.replay_inbound_webhook_delivery($1)', [deliveryId])).rows[0]!;
+    });
+    return { status: 202, body: deliveryToApi(row) };
+  });
+
+  return router;
+}
