@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { Logger, run as runWorker } from 'graphile-worker';
 import pg from 'pg';
+import { createPool } from '../core/database.ts';
 import { PROJECT_ROOT } from '../core/env.ts';
 import { migrateDatabase } from '../core/migrate.ts';
 import { createTenant } from '../core/tenants.ts';
@@ -94,8 +95,7 @@ async function main() {
   await admin.query(`create database ${dbName}`);
   const url = withDatabase(serverUrl(), dbName);
   const masterKey = randomBytes(32);
-  const pool = new pg.Pool({ connectionString: url, max: 20 });
-  pool.on('error', () => {});
+  const pool = createPool(url, 20);
   let receiver: ChildProcess | null = null;
 
   try {
