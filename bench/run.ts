@@ -18,7 +18,7 @@ import { PROJECT_ROOT } from '../core/env.ts';
 import { migrateDatabase } from '../core/migrate.ts';
 import { createTenant } from '../core/tenants.ts';
 import { createWebhook } from '../core/webhooks.ts';
-import { startWorker } from '../worker/runner.ts';
+import { startWorker, wakeOnHandover } from '../worker/runner.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -176,7 +176,7 @@ async function main() {
            join lateral (select * from intake.inbound_webhooks where inbound_webhook_id = ($3::uuid[])[1 + i % $4]) w on true`,
         [body, JOBS, webhookIds, webhookIds.length],
       );
-    const dispatchRates: number[] = [], noopRates: number[] = [];
+    const dispatchRates: number[] = [], noopRates: number[] = [], queuedNoopRates: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       await seed();
       const worker = await startWorker(pool, { concurrency: WORKER_CONCURRENCY, jsonataTimeoutMs: 1000 });
@@ -189,12 +189,28 @@ async function main() {
       const noop = await runWorker({ pgPool: pool, concurrency: WORKER_CONCURRENCY, noHandleSignals: true, taskList: { bench_noop: async () => {} }, logger: quiet });
       noopRates.push(await timeUntilDrained(pool, `select count(*) as n from graphile_worker.jobs where task_identifier = 'bench_noop'`, JOBS));
       await noop.stop();
-      process.stderr.write(`round ${round}: dispatch ${fmt(dispatchRates.at(-1)!)} deliveries/s, no-op ${fmt(noopRates.at(-1)!)} jobs/s\n`);
+
+      // The same no-op jobs in the serial queues our dispatch jobs use (one per webhook hash):
+      // what graphile-worker itself does for jobs shaped like ours, without our work in them.
+      await pool.query(
+        `select graphile_worker.add_job('bench_noop', '{}'::json,
+                  queue_name => intake_private.dispatch_queue_name(($2::uuid[])[1 + i % $3]))
+           from generate_series(1, $1) i`,
+        [JOBS, webhookIds, webhookIds.length],
+      );
+      const queued = await runWorker({ pgPool: pool, concurrency: WORKER_CONCURRENCY, noHandleSignals: true, taskList: { bench_noop: async () => {} }, logger: quiet });
+      wakeOnHandover(queued, pool); // the same handover help our worker has, to compare like with like
+      queuedNoopRates.push(await timeUntilDrained(pool, `select count(*) as n from graphile_worker.jobs where task_identifier = 'bench_noop'`, JOBS));
+      await queued.stop();
+      process.stderr.write(
+        `round ${round}: dispatch ${fmt(dispatchRates.at(-1)!)} deliveries/s, no-op ${fmt(noopRates.at(-1)!)} jobs/s, ` +
+          `no-op in our queues ${fmt(queuedNoopRates.at(-1)!)} jobs/s\n`,
+      );
     }
     const tickets = Number((await pool.query('select count(*) as n from psa.tickets')).rows[0].n);
 
     const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-    const r = median(receiverRates), c = median(ceilings), d = median(dispatchRates), n = median(noopRates);
+    const r = median(receiverRates), c = median(ceilings), d = median(dispatchRates), n = median(noopRates), q = median(queuedNoopRates);
     console.log(`
 Intake benchmark — ${new Date().toISOString()}
 machine: ${os.cpus().length} × ${cpu}, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${(await pool.query('select version()')).rows[0].version.split(' on ')[0]}
@@ -212,6 +228,8 @@ worker (createTicket over ${WEBHOOKS} webhooks)
   dispatched          ${fmt(d)} deliveries/s   (rounds: ${dispatchRates.map((x) => fmt(x)).join(', ')}; ${tickets} tickets made)
   no-op baseline      ${fmt(n)} jobs/s         (rounds: ${noopRates.map((x) => fmt(x)).join(', ')})
   ratio               ${fmt(d / n, 2)} of the no-op rate (aim ≥ 0.33)
+  no-op, our queues   ${fmt(q)} jobs/s         (rounds: ${queuedNoopRates.map((x) => fmt(x)).join(', ')}; the 16 serial queues, by webhook)
+  ratio               ${fmt(d / q, 2)} of the same-queue no-op rate
 `);
   } finally {
     receiver?.kill('SIGKILL');

@@ -40,12 +40,19 @@ export async function startWorker(pool: pg.Pool, options: WorkerOptions): Promis
       run_workflow: runWorkflowTask(pool, { jsonataTimeoutMs: options.jsonataTimeoutMs }),
     },
   });
-  // graphile-worker releases a finished job without waiting for that query and asks for the next
-  // job at once; in a named queue the ask often finds the queue still locked by the job just
-  // finished, and every worker would then sleep a whole pollInterval: a backlog on one webhook
-  // would move one delivery per poll. So when a worker comes back empty-handed shortly after a
-  // queued job finished, wake the workers (as add_job does) a moment later, once the release has
-  // landed. Idle workers cause no wakes: there was no recent completion.
+  wakeOnHandover(runner, pool);
+  return runner;
+}
+
+/**
+ * graphile-worker releases a finished job without waiting for that query and asks for the next
+ * job at once; in a named queue the ask often finds the queue still locked by the job just
+ * finished, and every worker would then sleep a whole pollInterval: a backlog on one webhook
+ * would move one delivery per poll. So when a worker comes back empty-handed shortly after a
+ * queued job finished, wake the workers (as add_job does) a moment later, once the release has
+ * landed. Idle workers cause no wakes: there was no recent completion.
+ */
+export function wakeOnHandover(runner: Runner, pool: pg.Pool): void {
   let lastQueuedCompletion = 0;
   let wakeScheduled = false;
   runner.events.on('job:complete', ({ job }) => {
@@ -61,5 +68,4 @@ export async function startWorker(pool: pg.Pool, options: WorkerOptions): Promis
       });
     }, WAKE_DELAY_MS);
   });
-  return runner;
 }
