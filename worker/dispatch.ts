@@ -2,7 +2,7 @@
 // delivery row, re-checks it is still pending, applies the handler and marks it dispatched. A job
 // that runs twice (a retry, a worker that died after commit) finds it dispatched and does nothing.
 //   direct_action: the webhook's JSONata field mapping is evaluated and validated against the
-//     action's target fields before the transaction; the action runs inside it.
+//     action's target fields once the row is locked, then the action runs.
 //   workflow: inside it, the workflow must exist and be active; a workflow run is inserted with
 //     the envelope as its input and its run_workflow job enqueued. The delivery's job ends there:
 //     a run that fails later never fails the delivery.
@@ -46,29 +46,14 @@ export async function dispatchDelivery(
   options: DispatchOptions,
 ): Promise<void> {
   if (!UUID.test(tenant) || !UUID.test(deliveryId)) throw new Error(`dispatch: tenant and delivery_id must be uuids`);
-  const { rows } = await pool.query<DeliveryRow>(
-    `select d.dispatch_status, d.request_body, w.inbound_webhook_id, w.slug, w.mapping_namespace,
-            w.handler_type, w.handler_config, w.config_version
-       from intake.inbound_webhook_deliveries d
-       join intake.inbound_webhooks w on w.tenant = d.tenant and w.inbound_webhook_id = d.inbound_webhook_id
-      where d.tenant = $1 and d.delivery_id = $2`,
-    [tenant, deliveryId],
-  );
-  const delivery = rows[0];
-  if (!delivery) {
-    log.warn('dispatch: delivery no longer exists', { tenant, delivery_id: deliveryId });
-    return;
-  }
-  if (delivery.dispatch_status !== 'pending') return;
-
   const started = performance.now();
   try {
-    let work: HandlerWork;
-    if (delivery.handler_type === 'direct_action') work = await directAction(delivery, tenant, deliveryId, options);
-    else if (delivery.handler_type === 'workflow') work = startWorkflow(delivery, tenant, deliveryId);
-    else throw new PermanentFailure(`handler type "${delivery.handler_type}" is not available in this version of Intake`);
-
-    const committed = await inDispatchTransaction(pool, tenant, deliveryId, attempt, started, work);
+    const prepare = async (delivery: DeliveryRow): Promise<HandlerWork> => {
+      if (delivery.handler_type === 'direct_action') return directAction(delivery, tenant, deliveryId, options);
+      if (delivery.handler_type === 'workflow') return startWorkflow(delivery, tenant, deliveryId);
+      throw new PermanentFailure(`handler type "${delivery.handler_type}" is not available in this version of Intake`);
+    };
+    const committed = await inDispatchTransaction(pool, tenant, deliveryId, attempt, started, prepare);
     if (committed) options.afterCommit?.();
   } catch (error) {
     const message = errorMessage(error);
@@ -87,7 +72,7 @@ export async function dispatchDelivery(
   }
 }
 
-/** Maps and validates outside the transaction; the action itself runs inside it. */
+/** Maps and validates the body (inside the transaction, before the action); then the action runs. */
 async function directAction(delivery: DeliveryRow, tenant: string, deliveryId: string, options: DispatchOptions): Promise<HandlerWork> {
   const actionName = delivery.handler_config.action ?? '';
   const action = getAction(actionName);
@@ -173,23 +158,32 @@ async function inDispatchTransaction(
   deliveryId: string,
   attempt: Attempt,
   started: number,
-  work: HandlerWork,
+  prepare: (delivery: DeliveryRow) => Promise<HandlerWork>,
 ): Promise<boolean> {
   const client = await pool.connect();
   try {
-    // Round trips are most of a dispatch's cost, so the opening (begin, role and tenant, row
-    // lock) and the closing (mark dispatched, commit) go as one simple-protocol query each.
-    // Every value inlined is a validated uuid or escaped by the driver.
+    // Round trips are most of a dispatch's cost, so the opening (begin, role and tenant, the
+    // delivery with its webhook, row lock) and the closing (mark dispatched, commit) go as one
+    // simple-protocol query each. Every value inlined is a validated uuid or escaped by the driver.
     const opened = (await client.query(
       `begin;
        select set_config('role', 'intake_app', true), set_config('intake.tenant', '${tenant}', true);
-       select dispatch_status from intake.inbound_webhook_deliveries
-        where tenant = '${tenant}' and delivery_id = '${deliveryId}' for update`,
-    )) as unknown as pg.QueryResult[];
-    if (opened[2]?.rows[0]?.dispatch_status !== 'pending') {
+       select d.dispatch_status, d.request_body, w.inbound_webhook_id, w.slug, w.mapping_namespace,
+              w.handler_type, w.handler_config, w.config_version
+         from intake.inbound_webhook_deliveries d
+         join intake.inbound_webhooks w on w.tenant = d.tenant and w.inbound_webhook_id = d.inbound_webhook_id
+        where d.tenant = '${tenant}' and d.delivery_id = '${deliveryId}'
+          for update of d`,
+    )) as unknown as pg.QueryResult<DeliveryRow>[];
+    const delivery = opened[2]?.rows[0];
+    if (!delivery) log.warn('dispatch: delivery no longer exists', { tenant, delivery_id: deliveryId });
+    if (delivery?.dispatch_status !== 'pending') {
       await client.query('rollback');
       return false;
     }
+    // Mapping and validation run here, under the row lock (time-limited JSONata); a permanent
+    // failure rolls back below before the caller records it.
+    const work = await prepare(delivery);
     const outcome = await work(client);
     const outcomeJson = client.escapeLiteral(JSON.stringify(outcome));
     await client.query(
