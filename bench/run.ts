@@ -1,6 +1,6 @@
 // npm run bench — throughput of the receiver and the worker, each beside a baseline measured in
 // the same run on the same machine:
-//   receiver: signed requests/s from autocannon on loopback  vs  pgbench single-row insert tx/s
+//   receiver: signed requests/s from wrk (or autocannon) on loopback  vs  pgbench single-row insert tx/s
 //             with the same number of connections (what Postgres itself sustains here)
 //   worker:   dispatched deliveries/s (createTicket)           vs  graphile-worker no-op jobs/s
 // Every figure is the median of ROUNDS rounds. Nothing here is a pass/fail test.
@@ -85,6 +85,60 @@ async function timeUntilDrained(pool: pg.Pool, countSql: string, total: number):
   }
 }
 
+interface LoadRequest {
+  method: 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+interface LoadResult {
+  rate: number;
+  p50: number;
+  p99: number;
+}
+
+// The load generator competes with the receiver and Postgres for this machine's cores, so the
+// lighter one is used when it is installed: wrk (C, like pgbench; Debian package `wrk`), else
+// autocannon (JavaScript, from npm).
+const useWrk = !spawnSync('wrk', ['--version']).error;
+
+async function runAutocannon(url: string, requests: LoadRequest[]): Promise<LoadResult> {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, requests });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`receiver answered ${result.non2xx} non-2xx and ${result.errors} errors`);
+  return { rate: result['2xx'] / (result.duration || SECONDS), p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+function runWrk(url: string, requests: LoadRequest[]): LoadResult {
+  // Each wrk thread cycles through the requests, as autocannon's connections do.
+  const script = path.join(os.tmpdir(), `intake-bench-${process.pid}.lua`);
+  fs.writeFileSync(
+    script,
+    `local reqs = {${requests.map((r) => `{path = ${JSON.stringify(r.path)}, headers = {${Object.entries(r.headers)
+      .map(([k, v]) => `[${JSON.stringify(k)}] = ${JSON.stringify(v)}`)
+      .join(', ')}}, body = ${JSON.stringify(r.body)}}`).join(', ')}}
+local i = 0
+request = function()
+  i = i % #reqs + 1
+  return wrk.format("POST", reqs[i].path, reqs[i].headers, reqs[i].body)
+end
+`,
+  );
+  try {
+    const out = spawnSync('wrk', ['-t', '2', '-c', String(CONNECTIONS), '-d', `${SECONDS}s`, '--latency', '-s', script, url], { encoding: 'utf8' }).stdout;
+    if (/Non-2xx|Socket errors/.test(out)) throw new Error(`receiver answered errors under load:\n${out}`);
+    const ms = (label: string) => {
+      const m = out.match(new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`));
+      if (!m) throw new Error(`could not read the ${label}th percentile from wrk:\n${out}`);
+      return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+    };
+    const rate = Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1]);
+    if (!Number.isFinite(rate)) throw new Error(`could not read wrk's rate:\n${out}`);
+    return { rate, p50: ms('50'), p99: ms('99') };
+  } finally {
+    fs.rmSync(script, { force: true });
+  }
+}
+
 async function main() {
   const pgbench = spawnSync('pgbench', ['--version'], { encoding: 'utf8' });
   if (pgbench.error) throw new Error('pgbench is needed for the Postgres ceiling (Debian: apt-get install postgresql-client)');
@@ -124,7 +178,7 @@ async function main() {
 
     const body = JSON.stringify(JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, '..', 'shared', 'samples', 'alertmanager-alert.firing.json'), 'utf8')));
     // Each connection cycles through RECEIVER_WEBHOOKS webhooks, each request signed with its own secret.
-    const requests = secrets.slice(0, RECEIVER_WEBHOOKS).map((secret, i) => ({
+    const requests: LoadRequest[] = secrets.slice(0, RECEIVER_WEBHOOKS).map((secret, i) => ({
       method: 'POST' as const,
       path: `/api/inbound/bench/alerts-${i}`,
       headers: { 'content-type': 'application/json', 'x-signature': createHmac('sha256', secret).update(body).digest('hex') },
@@ -145,14 +199,10 @@ async function main() {
 
     const receiverRates: number[] = [], p50s: number[] = [], p99s: number[] = [], ceilings: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
-      const result = await autocannon({
-        url: target, connections: CONNECTIONS, duration: SECONDS, requests,
-      });
-      const ok = result['2xx'];
-      if (result.non2xx > 0 || result.errors > 0) throw new Error(`receiver answered ${result.non2xx} non-2xx and ${result.errors} errors`);
-      receiverRates.push(ok / (result.duration || SECONDS));
-      p50s.push(result.latency.p50);
-      p99s.push(result.latency.p99);
+      const load = useWrk ? runWrk(target, requests) : await runAutocannon(target, requests);
+      receiverRates.push(load.rate);
+      p50s.push(load.p50);
+      p99s.push(load.p99);
 
       const bench = spawnSync('pgbench', ['-n', '-c', String(CONNECTIONS), '-j', '2', '-T', String(SECONDS), '-f', scriptFile, url], { encoding: 'utf8' });
       const tps = Number(bench.stdout.match(/tps = ([\d.]+)/)?.[1]);
@@ -216,7 +266,7 @@ Intake benchmark — ${new Date().toISOString()}
 machine: ${os.cpus().length} × ${cpu}, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${(await pool.query('select version()')).rows[0].version.split(' on ')[0]}
 medians of ${ROUNDS} rounds; ${CONNECTIONS} connections; ${SECONDS} s per round; ${JOBS} jobs per worker round; worker concurrency ${WORKER_CONCURRENCY}
 
-receiver (signed hmac_sha256 POSTs to ${RECEIVER_WEBHOOKS} webhook(s), no rate limit)
+receiver (signed hmac_sha256 POSTs to ${RECEIVER_WEBHOOKS} webhook(s), no rate limit; load from ${useWrk ? 'wrk' : 'autocannon'})
   accepted            ${fmt(r)} req/s   (rounds: ${receiverRates.map((x) => fmt(x)).join(', ')})
   latency             p50 ${fmt(median(p50s), 1)} ms, p99 ${fmt(median(p99s), 1)} ms
   Postgres ceiling    ${fmt(c)} insert tx/s (pgbench, same connections; rounds: ${ceilings.map((x) => fmt(x)).join(', ')})
