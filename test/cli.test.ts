@@ -1,14 +1,13 @@
 // The `intake` command as users and scripts run it: a child process against the test database.
 // stdout is pure JSON; a refused request is a non-zero exit, nothing on stdout and one
 // `intake: …` line on stderr.
-import { spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../core/env.ts';
 import { listActionsByEntityType } from '../worker/actions/index.ts';
+import { runIntake, type CliRun } from './support/cli.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
-import { settledDelivery, startTestServer, testMasterKey, type TestServer } from './support/server.ts';
+import { settledDelivery, startTestServer, type TestServer } from './support/server.ts';
 
 const PUBLIC_URL = 'https://intake.example.com';
 const alertmanager = JSON.parse(readFileSync(new URL('../../shared/samples/alertmanager-alert.firing.json', import.meta.url), 'utf8'));
@@ -24,31 +23,11 @@ afterAll(async () => {
   await db?.drop();
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 /** Runs `intake ...args` with the environment a user would have (no LOG_LEVEL: the default). */
 function intake(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['cli/intake.ts', ...args], {
-      cwd: PROJECT_ROOT,
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, INTAKE_MASTER_KEY: testMasterKey, PUBLIC_URL },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runIntake(db.url, args, { PUBLIC_URL });
 }
 
 function stderrLines(run: Run): string[] {

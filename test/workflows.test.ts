@@ -2,7 +2,6 @@
 // request starts a run whose input is exactly the envelope; conditions, failures, deleted and
 // inactive workflows; a definition is checked on save (the TS function and the CLI); a transient
 // failure mid-run is retried without repeating the step that committed.
-import { spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -10,11 +9,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../core/errors.ts';
-import { PROJECT_ROOT } from '../core/env.ts';
 import { createWorkflow } from '../core/workflows.ts';
 import { validateDefinition } from '../worker/workflows/definition.ts';
+import { runIntake, type CliRun } from './support/cli.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
-import { makeTenant, makeWebhook, settledDelivery, startTestServer, testMasterKey, waitFor, type TestServer } from './support/server.ts';
+import { makeTenant, makeWebhook, settledDelivery, startTestServer, waitFor, type TestServer } from './support/server.ts';
 
 const TENANT = 'wf';
 const readJson = (url: URL) => JSON.parse(readFileSync(url, 'utf8'));
@@ -480,29 +479,9 @@ describe('a transient failure mid-run', () => {
   });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 /** Runs `intake ...args` as a user would, against the test database. */
 function intake(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['cli/intake.ts', ...args], {
-      cwd: PROJECT_ROOT,
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, INTAKE_MASTER_KEY: testMasterKey, LOG_LEVEL: 'error' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runIntake(db.url, args, { LOG_LEVEL: 'error' });
 }
