@@ -16,16 +16,9 @@ create or replace function intake.create_inbound_webhook(
   set search_path = pg_catalog
   as $$
 declare
-  v_tenant uuid := intake.current_tenant();
+  v_tenant uuid := intake_private.require_tenant_permission('inbound_webhook', 'create');
   v_row intake.inbound_webhooks;
 begin
-  if v_tenant is null then
-    raise exception 'no tenant: set intake.tenant' using errcode = '42501';
-  end if;
-  if not intake.has_permission('inbound_webhook', 'create') then
-    raise exception 'permission denied: inbound_webhook:create is not granted to this user'
-      using errcode = '42501', hint = 'ask a tenant admin for a role that has it';
-  end if;
   if (p_config->>'auth_type' = 'ip_allowlist') <> (p_secret is null) then
     raise exception 'a % webhook %', p_config->>'auth_type',
       case when p_secret is null then 'needs a secret' else 'takes no secret' end using errcode = '22023';

@@ -15,16 +15,9 @@ create or replace function intake.create_workflow(
   set search_path = pg_catalog
   as $$
 declare
-  v_tenant uuid := intake.current_tenant();
+  v_tenant uuid := intake_private.require_tenant_permission('inbound_webhook', 'create', 'it covers workflows');
   v_row intake.workflows;
 begin
-  if v_tenant is null then
-    raise exception 'no tenant: set intake.tenant' using errcode = '42501';
-  end if;
-  if not intake.has_permission('inbound_webhook', 'create') then
-    raise exception 'permission denied: inbound_webhook:create is not granted to this user (it covers workflows)'
-      using errcode = '42501', hint = 'ask a tenant admin for a role that has it';
-  end if;
   insert into intake.workflows (tenant, name, description, definition, is_active)
   values (v_tenant, p_name, p_description, p_definition, coalesce(p_is_active, true))
   returning * into v_row;

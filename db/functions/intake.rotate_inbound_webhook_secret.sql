@@ -13,17 +13,10 @@ create or replace function intake.rotate_inbound_webhook_secret(
   set search_path = pg_catalog
   as $$
 declare
-  v_tenant uuid := intake.current_tenant();
+  v_tenant uuid := intake_private.require_tenant_permission('inbound_webhook', 'update');
   v_auth_type text;
   v_until timestamptz;
 begin
-  if v_tenant is null then
-    raise exception 'no tenant: set intake.tenant' using errcode = '42501';
-  end if;
-  if not intake.has_permission('inbound_webhook', 'update') then
-    raise exception 'permission denied: inbound_webhook:update is not granted to this user'
-      using errcode = '42501', hint = 'ask a tenant admin for a role that has it';
-  end if;
   if p_grace_seconds is null or p_grace_seconds < 0 or p_grace_seconds > 30 * 86400 then
     raise exception 'grace period must be between 0 and 2592000 seconds (30 days), got %', p_grace_seconds using errcode = '22023';
   end if;

@@ -11,16 +11,9 @@ create or replace function intake.update_workflow(p_workflow_id uuid, p_patch js
   set search_path = pg_catalog
   as $$
 declare
-  v_tenant uuid := intake.current_tenant();
+  v_tenant uuid := intake_private.require_tenant_permission('inbound_webhook', 'update', 'it covers workflows');
   v_row intake.workflows;
 begin
-  if v_tenant is null then
-    raise exception 'no tenant: set intake.tenant' using errcode = '42501';
-  end if;
-  if not intake.has_permission('inbound_webhook', 'update') then
-    raise exception 'permission denied: inbound_webhook:update is not granted to this user (it covers workflows)'
-      using errcode = '42501', hint = 'ask a tenant admin for a role that has it';
-  end if;
   if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
     raise exception 'the patch must be a JSON object' using errcode = '22023';
   end if;
