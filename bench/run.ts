@@ -29,6 +29,9 @@ const WEBHOOKS = 32; // spread over the 16 dispatch queues, as many webhooks of 
 // How many of them the receiver load is spread over. 1 is the worst case (one webhook's
 // deliveries commit one batch at a time, in arrival order); an MSP's traffic comes from many.
 const RECEIVER_WEBHOOKS = Math.min(WEBHOOKS, Number(process.env.BENCH_RECEIVER_WEBHOOKS ?? 1));
+// BENCH_ONLY=receiver or BENCH_ONLY=worker runs one half (for profiling one side).
+const ONLY = process.env.BENCH_ONLY ?? '';
+if (!['', 'receiver', 'worker'].includes(ONLY)) throw new Error(`BENCH_ONLY must be receiver or worker, not "${ONLY}"`);
 
 const quiet = new Logger(() => () => {});
 
@@ -185,106 +188,112 @@ async function main() {
       body,
     }));
 
-    // ── receiver vs Postgres ceiling ──
-    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-    receiver = spawn(process.execPath, [...profile, path.join(PROJECT_ROOT, 'cli', 'intake.ts'), 'receiver'], {
-      env: { ...process.env, DATABASE_URL: url, INTAKE_MASTER_KEY: masterKey.toString('base64'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', REDIS_URL: '' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const [, port] = await waitForOutput(receiver, /listening on http:\/\/127\.0\.0\.1:(\d+)/, 30_000);
-    const target = `http://127.0.0.1:${port}`;
-
-    const scriptFile = path.join(os.tmpdir(), `intake-bench-${process.pid}.sql`);
-    fs.writeFileSync(scriptFile, `insert into bench_ceiling (body) values ('${body.replaceAll("'", "''")}'::jsonb);\n`);
-
     const receiverRates: number[] = [], p50s: number[] = [], p99s: number[] = [], ceilings: number[] = [];
-    for (let round = 1; round <= ROUNDS; round++) {
-      // Each round starts from empty delivery and job tables, as with a worker that keeps up;
-      // otherwise every round would measure a bigger backlog than the last.
-      await pool.query(`delete from intake.inbound_webhook_deliveries; delete from graphile_worker._private_jobs`);
-      await pool.query(`vacuum analyze intake.inbound_webhook_deliveries, graphile_worker._private_jobs`);
-      const load = useWrk ? runWrk(target, requests) : await runAutocannon(target, requests);
-      receiverRates.push(load.rate);
-      p50s.push(load.p50);
-      p99s.push(load.p99);
+    let rss = 0, batch = 0;
+    if (ONLY !== 'worker') {
+      // ── receiver vs Postgres ceiling ──
+      const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+      receiver = spawn(process.execPath, [...profile, path.join(PROJECT_ROOT, 'cli', 'intake.ts'), 'receiver'], {
+        env: { ...process.env, DATABASE_URL: url, INTAKE_MASTER_KEY: masterKey.toString('base64'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', REDIS_URL: '' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const [, port] = await waitForOutput(receiver, /listening on http:\/\/127\.0\.0\.1:(\d+)/, 30_000);
+      const target = `http://127.0.0.1:${port}`;
 
-      const bench = spawnSync('pgbench', ['-n', '-c', String(CONNECTIONS), '-j', '2', '-T', String(SECONDS), '-f', scriptFile, url], { encoding: 'utf8' });
-      const tps = Number(bench.stdout.match(/tps = ([\d.]+)/)?.[1]);
-      if (!Number.isFinite(tps)) throw new Error(`pgbench failed: ${bench.stderr || bench.stdout}`);
-      ceilings.push(tps);
-      process.stderr.write(`round ${round}: receiver ${fmt(receiverRates.at(-1)!)} req/s, pgbench ${fmt(tps)} tx/s\n`);
+      const scriptFile = path.join(os.tmpdir(), `intake-bench-${process.pid}.sql`);
+      fs.writeFileSync(scriptFile, `insert into bench_ceiling (body) values ('${body.replaceAll("'", "''")}'::jsonb);\n`);
+
+      for (let round = 1; round <= ROUNDS; round++) {
+        // Each round starts from empty delivery and job tables, as with a worker that keeps up;
+        // otherwise every round would measure a bigger backlog than the last.
+        await pool.query(`delete from intake.inbound_webhook_deliveries; delete from graphile_worker._private_jobs`);
+        await pool.query(`vacuum analyze intake.inbound_webhook_deliveries, graphile_worker._private_jobs`);
+        const load = useWrk ? runWrk(target, requests) : await runAutocannon(target, requests);
+        receiverRates.push(load.rate);
+        p50s.push(load.p50);
+        p99s.push(load.p99);
+
+        const bench = spawnSync('pgbench', ['-n', '-c', String(CONNECTIONS), '-j', '2', '-T', String(SECONDS), '-f', scriptFile, url], { encoding: 'utf8' });
+        const tps = Number(bench.stdout.match(/tps = ([\d.]+)/)?.[1]);
+        if (!Number.isFinite(tps)) throw new Error(`pgbench failed: ${bench.stderr || bench.stdout}`);
+        ceilings.push(tps);
+        process.stderr.write(`round ${round}: receiver ${fmt(receiverRates.at(-1)!)} req/s, pgbench ${fmt(tps)} tx/s\n`);
+      }
+      rss = peakRssMiB(receiver.pid!);
+      // deliveries committed together share a transaction id: rows per xmin is the batch size
+      batch = Number((await pool.query(`select count(*)::float / greatest(count(distinct xmin::text), 1) as b from intake.inbound_webhook_deliveries`)).rows[0].b);
+      receiver.kill('SIGTERM');
+      receiver = null;
+      fs.rmSync(scriptFile, { force: true });
+
     }
-    const rss = peakRssMiB(receiver.pid!);
-    // deliveries committed together share a transaction id: rows per xmin is the batch size
-    const batch = Number((await pool.query(`select count(*)::float / greatest(count(distinct xmin::text), 1) as b from intake.inbound_webhook_deliveries`)).rows[0].b);
-    receiver.kill('SIGTERM');
-    receiver = null;
-    fs.rmSync(scriptFile, { force: true });
 
-    // ── worker vs graphile-worker no-op ──
-    await pool.query(`delete from intake.inbound_webhook_deliveries; delete from graphile_worker._private_jobs; truncate psa.tickets cascade; truncate psa.tenant_counters`);
-    const seed = async () =>
-      pool.query(
-        `select intake.receive_delivery(w.tenant, w.inbound_webhook_id, 'POST', '/bench', '{}', $1::jsonb, null, 'json', 'application/json', '127.0.0.1', 'bench', null, now())
-           from generate_series(1, $2) i
-           join lateral (select * from intake.inbound_webhooks where inbound_webhook_id = ($3::uuid[])[1 + i % $4]) w on true`,
-        [body, JOBS, webhookIds, webhookIds.length],
-      );
     const dispatchRates: number[] = [], noopRates: number[] = [], queuedNoopRates: number[] = [];
-    for (let round = 1; round <= ROUNDS; round++) {
-      await seed();
-      const worker = await startWorker(pool, { concurrency: WORKER_CONCURRENCY, jsonataTimeoutMs: 1000 });
-      dispatchRates.push(await timeUntilDrained(pool, `select count(*) as n from intake.inbound_webhook_deliveries where dispatch_status = 'pending'`, JOBS));
-      await worker.stop();
-      const failed = await pendingCount(pool, `select count(*) as n from intake.inbound_webhook_deliveries where dispatch_status = 'failed'`);
-      if (failed > 0) throw new Error(`${failed} deliveries failed during the worker benchmark`);
+    if (ONLY !== 'receiver') {
+      // ── worker vs graphile-worker no-op ──
+      await pool.query(`delete from intake.inbound_webhook_deliveries; delete from graphile_worker._private_jobs; truncate psa.tickets cascade; truncate psa.tenant_counters`);
+      const seed = async () =>
+        pool.query(
+          `select intake.receive_delivery(w.tenant, w.inbound_webhook_id, 'POST', '/bench', '{}', $1::jsonb, null, 'json', 'application/json', '127.0.0.1', 'bench', null, now())
+             from generate_series(1, $2) i
+             join lateral (select * from intake.inbound_webhooks where inbound_webhook_id = ($3::uuid[])[1 + i % $4]) w on true`,
+          [body, JOBS, webhookIds, webhookIds.length],
+        );
+      for (let round = 1; round <= ROUNDS; round++) {
+        await seed();
+        const worker = await startWorker(pool, { concurrency: WORKER_CONCURRENCY, jsonataTimeoutMs: 1000 });
+        dispatchRates.push(await timeUntilDrained(pool, `select count(*) as n from intake.inbound_webhook_deliveries where dispatch_status = 'pending'`, JOBS));
+        await worker.stop();
+        const failed = await pendingCount(pool, `select count(*) as n from intake.inbound_webhook_deliveries where dispatch_status = 'failed'`);
+        if (failed > 0) throw new Error(`${failed} deliveries failed during the worker benchmark`);
 
-      await pool.query(`select graphile_worker.add_job('bench_noop', '{}'::json) from generate_series(1, $1)`, [JOBS]);
-      const noop = await runWorker({ pgPool: pool, concurrency: WORKER_CONCURRENCY, noHandleSignals: true, taskList: { bench_noop: async () => {} }, logger: quiet });
-      noopRates.push(await timeUntilDrained(pool, `select count(*) as n from graphile_worker.jobs where task_identifier = 'bench_noop'`, JOBS));
-      await noop.stop();
+        await pool.query(`select graphile_worker.add_job('bench_noop', '{}'::json) from generate_series(1, $1)`, [JOBS]);
+        const noop = await runWorker({ pgPool: pool, concurrency: WORKER_CONCURRENCY, noHandleSignals: true, taskList: { bench_noop: async () => {} }, logger: quiet });
+        noopRates.push(await timeUntilDrained(pool, `select count(*) as n from graphile_worker.jobs where task_identifier = 'bench_noop'`, JOBS));
+        await noop.stop();
 
-      // The same no-op jobs in the serial queues our dispatch jobs use (one per webhook hash):
-      // what graphile-worker itself does for jobs shaped like ours, without our work in them.
-      await pool.query(
-        `select graphile_worker.add_job('bench_noop', '{}'::json,
-                  queue_name => intake_private.dispatch_queue_name(($2::uuid[])[1 + i % $3]))
-           from generate_series(1, $1) i`,
-        [JOBS, webhookIds, webhookIds.length],
-      );
-      const queued = await runWorker({ pgPool: pool, concurrency: WORKER_CONCURRENCY, noHandleSignals: true, taskList: { bench_noop: async () => {} }, logger: quiet });
-      wakeOnHandover(queued, pool); // the same handover help our worker has, to compare like with like
-      queuedNoopRates.push(await timeUntilDrained(pool, `select count(*) as n from graphile_worker.jobs where task_identifier = 'bench_noop'`, JOBS));
-      await queued.stop();
-      process.stderr.write(
-        `round ${round}: dispatch ${fmt(dispatchRates.at(-1)!)} deliveries/s, no-op ${fmt(noopRates.at(-1)!)} jobs/s, ` +
-          `no-op in our queues ${fmt(queuedNoopRates.at(-1)!)} jobs/s\n`,
-      );
+        // The same no-op jobs in the serial queues our dispatch jobs use (one per webhook hash):
+        // what graphile-worker itself does for jobs shaped like ours, without our work in them.
+        await pool.query(
+          `select graphile_worker.add_job('bench_noop', '{}'::json,
+                    queue_name => intake_private.dispatch_queue_name(($2::uuid[])[1 + i % $3]))
+             from generate_series(1, $1) i`,
+          [JOBS, webhookIds, webhookIds.length],
+        );
+        const queued = await runWorker({ pgPool: pool, concurrency: WORKER_CONCURRENCY, noHandleSignals: true, taskList: { bench_noop: async () => {} }, logger: quiet });
+        wakeOnHandover(queued, pool); // the same handover help our worker has, to compare like with like
+        queuedNoopRates.push(await timeUntilDrained(pool, `select count(*) as n from graphile_worker.jobs where task_identifier = 'bench_noop'`, JOBS));
+        await queued.stop();
+        process.stderr.write(
+          `round ${round}: dispatch ${fmt(dispatchRates.at(-1)!)} deliveries/s, no-op ${fmt(noopRates.at(-1)!)} jobs/s, ` +
+            `no-op in our queues ${fmt(queuedNoopRates.at(-1)!)} jobs/s\n`,
+        );
+      }
     }
     const tickets = Number((await pool.query('select count(*) as n from psa.tickets')).rows[0].n);
 
     const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
     const r = median(receiverRates), c = median(ceilings), d = median(dispatchRates), n = median(noopRates), q = median(queuedNoopRates);
-    console.log(`
-Intake benchmark — ${new Date().toISOString()}
-machine: ${os.cpus().length} × ${cpu}, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${(await pool.query('select version()')).rows[0].version.split(' on ')[0]}
-medians of ${ROUNDS} rounds; ${CONNECTIONS} connections; ${SECONDS} s per round; ${JOBS} jobs per worker round; worker concurrency ${WORKER_CONCURRENCY}
-
-receiver (signed hmac_sha256 POSTs to ${RECEIVER_WEBHOOKS} webhook(s), no rate limit; load from ${useWrk ? 'wrk' : 'autocannon'})
+    const receiverReport = `receiver (signed hmac_sha256 POSTs to ${RECEIVER_WEBHOOKS} webhook(s), no rate limit; load from ${useWrk ? 'wrk' : 'autocannon'})
   accepted            ${fmt(r)} req/s   (rounds: ${receiverRates.map((x) => fmt(x)).join(', ')})
   latency             p50 ${fmt(median(p50s), 1)} ms, p99 ${fmt(median(p99s), 1)} ms
   Postgres ceiling    ${fmt(c)} insert tx/s (pgbench, same connections; rounds: ${ceilings.map((x) => fmt(x)).join(', ')})
   ratio               ${fmt(r / c, 2)} of the ceiling (aim ≥ 0.50)
   peak RSS            ${fmt(rss)} MiB
   mean batch          ${fmt(batch, 1)} requests per transaction
-
-worker (createTicket over ${WEBHOOKS} webhooks)
+`;
+    const workerReport = `worker (createTicket over ${WEBHOOKS} webhooks)
   dispatched          ${fmt(d)} deliveries/s   (rounds: ${dispatchRates.map((x) => fmt(x)).join(', ')}; ${tickets} tickets made)
   no-op baseline      ${fmt(n)} jobs/s         (rounds: ${noopRates.map((x) => fmt(x)).join(', ')})
   ratio               ${fmt(d / n, 2)} of the no-op rate (aim ≥ 0.33)
   no-op, our queues   ${fmt(q)} jobs/s         (rounds: ${queuedNoopRates.map((x) => fmt(x)).join(', ')}; the 16 serial queues, by webhook)
   ratio               ${fmt(d / q, 2)} of the same-queue no-op rate
-`);
+`;
+    console.log(`
+Intake benchmark — ${new Date().toISOString()}
+machine: ${os.cpus().length} × ${cpu}, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${(await pool.query('select version()')).rows[0].version.split(' on ')[0]}
+medians of ${ROUNDS} rounds; ${CONNECTIONS} connections; ${SECONDS} s per round; ${JOBS} jobs per worker round; worker concurrency ${WORKER_CONCURRENCY}
+\n` + (ONLY !== 'worker' ? receiverReport + '\n' : '') + (ONLY !== 'receiver' ? workerReport : ''));
   } finally {
     receiver?.kill('SIGKILL');
     await pool.end();
