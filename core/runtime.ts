@@ -8,6 +8,7 @@ import { mountRest } from '../api/rest/index.ts';
 import { mountGraphql } from '../graphql/index.ts';
 import { ConfigCache } from '../receiver/configCache.ts';
 import { createReceiver } from '../receiver/app.ts';
+import { createRateLimiter } from '../receiver/rateLimit.ts';
 import { createRecorder } from '../receiver/recorder.ts';
 import { startWorker } from '../worker/runner.ts';
 import { createPool, openDatabase, type Database } from './database.ts';
@@ -61,19 +62,17 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
           res.status(503).json({ status: 'unavailable', error: errorMessage(error) });
         }
       });
-      app.use(
-        createReceiver({
-          pool,
-          recorder: createRecorder(pool, { maxBatch: env.receiveBatchMax, maxInFlight: env.receiveBatchConcurrency }),
-          cache,
-          rateLimitStore: rateLimits.store,
-          bodyLimitBytes: env.bodyLimitBytes,
-          inboundWebhooksEnabledDefault: env.inboundWebhooksEnabledDefault,
-          trustedProxies: env.trustedProxies.length ? blockListFrom(env.trustedProxies) : null,
-          publicUrl: env.publicUrl,
-          jsonataTimeoutMs: env.jsonataTimeoutMs,
-        }),
-      );
+      const inbound = createReceiver({
+        pool,
+        recorder: createRecorder(pool, { maxBatch: env.receiveBatchMax, maxUncommitted: env.receiveBatchPipeline }),
+        cache,
+        rateLimiter: createRateLimiter(rateLimits.store),
+        bodyLimitBytes: env.bodyLimitBytes,
+        inboundWebhooksEnabledDefault: env.inboundWebhooksEnabledDefault,
+        trustedProxies: env.trustedProxies.length ? blockListFrom(env.trustedProxies) : null,
+        publicUrl: env.publicUrl,
+        jsonataTimeoutMs: env.jsonataTimeoutMs,
+      });
       // The management API: GraphQL at /graphql, GraphiQL at /graphiql, as the API key's user
       // under row-level security (its own pool, so management traffic never starves receiving).
       const apiPool = createPool(database.connectionString, env.apiPoolSize);
@@ -85,7 +84,10 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
       mountRest(app, { pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl });
       app.use((_req, res) => res.status(404).json({ error: 'not found' }));
 
-      const server = http.createServer(app);
+      // The inbound path is served before Express sees the request (receiver/app.ts says why).
+      const server = http.createServer((req, res) => {
+        if (!inbound(req, res)) app(req, res);
+      });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(env.port, env.host, () => resolve());

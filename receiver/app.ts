@@ -2,9 +2,12 @@
 // In order: body size limit → tenant flag → config lookup → per-webhook rate limit →
 // authentication → body parsing → idempotency key → one SQL call that records the delivery
 // and enqueues its job. The 200 is sent only after that call has committed.
+//
+// It is served straight from node:http, ahead of the Express app that serves everything else
+// (health, GraphQL, REST): Express's routing and response helpers cost more per request than the
+// rest of this path together (bench/README.md), and this is the path senders load.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BlockList } from 'node:net';
-import express, { type NextFunction, type Request, type Response } from 'express';
-import { rateLimit, type Store } from 'express-rate-limit';
 import type pg from 'pg';
 import { errorMessage, log } from '../core/log.ts';
 import { arrivalTime, type Arrival } from './arrivalClock.ts';
@@ -12,9 +15,11 @@ import { authenticate } from './auth/index.ts';
 import type { UnverifiedRequest, VerifiedRequest } from './auth/types.ts';
 import { parseBody } from './body.ts';
 import { resolveClientIp } from './clientIp.ts';
-import type { ConfigCache, RouteConfig, WebhookConfig } from './configCache.ts';
+import type { ConfigCache, WebhookConfig } from './configCache.ts';
 import { safeHeaders, safePath } from './headers.ts';
 import { idempotencyKey } from './idempotency.ts';
+import type { RateLimiter } from './rateLimit.ts';
+import { readBody } from './readBody.ts';
 import type { Recorder } from './recorder.ts';
 import { Sequencer, type Turn } from './sequencer.ts';
 
@@ -22,7 +27,7 @@ export interface ReceiverOptions {
   pool: pg.Pool;
   recorder: Recorder;
   cache: ConfigCache;
-  rateLimitStore: Store | undefined;
+  rateLimiter: RateLimiter;
   bodyLimitBytes: number;
   inboundWebhooksEnabledDefault: boolean;
   trustedProxies: BlockList | null;
@@ -30,15 +35,28 @@ export interface ReceiverOptions {
   jsonataTimeoutMs: number;
 }
 
+/** Handles the request when it is for the inbound path (true), or leaves it alone (false). */
+export type InboundHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+const INBOUND_PATH = /^\/api\/inbound\/([^/]+)\/([^/]+)\/?$/i;
+const METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
 // Unknown tenant, unknown webhook, inactive webhook and failed authentication all get exactly
 // this answer, headers included, so a caller cannot tell which webhooks exist.
 const UNAUTHORIZED_BODY = JSON.stringify({ error: 'unauthorized' });
 
-function unauthorized(res: Response): void {
-  res.status(401).type('application/json').send(UNAUTHORIZED_BODY);
+function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
 }
 
-function flatHeaders(req: Request): Record<string, string> {
+function unauthorized(res: ServerResponse): void {
+  sendJson(res, 401, UNAUTHORIZED_BODY);
+}
+
+function flatHeaders(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
@@ -46,25 +64,21 @@ function flatHeaders(req: Request): Record<string, string> {
   return out;
 }
 
-function flatQuery(req: Request): Record<string, string> {
+function queryOf(search: string): Record<string, string> {
   const out: Record<string, string> = {};
-  const url = new URL(req.originalUrl, 'http://x');
-  for (const [key, value] of url.searchParams) if (!(key in out)) out[key] = value;
+  if (search) for (const [key, value] of new URLSearchParams(search)) if (!(key in out)) out[key] = value;
   return out;
 }
 
-interface Locals {
-  route: RouteConfig & { webhook: WebhookConfig };
-  arrival: Arrival;
-  sourceIp: string;
-  turn: Turn;
+function decodeSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
 }
 
-export function createReceiver(options: ReceiverOptions): express.Router {
-  const router = express.Router();
-  const path = '/api/inbound/:tenantSlug/:webhookSlug';
-
-  const readBody = express.raw({ type: () => true, limit: options.bodyLimitBytes });
+export function createReceiver(options: ReceiverOptions): InboundHandler {
   const sequencer = new Sequencer();
 
   async function recordRejection(
@@ -73,7 +87,7 @@ export function createReceiver(options: ReceiverOptions): express.Router {
     webhookSlug: string,
     status: string,
     reason: string,
-    req: Request,
+    req: IncomingMessage,
     sourceIp: string,
   ): Promise<void> {
     try {
@@ -81,92 +95,65 @@ export function createReceiver(options: ReceiverOptions): express.Router {
         `insert into intake.inbound_webhook_auth_rejections
            (tenant, inbound_webhook_id, webhook_slug, auth_status, reason, request_method, source_ip, user_agent)
          values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [tenant, webhookId, webhookSlug, status, reason, req.method, sourceIp || null, req.get('user-agent') ?? null],
+        [tenant, webhookId, webhookSlug, status, reason, req.method, sourceIp || null, req.headers['user-agent'] ?? null],
       );
     } catch (error) {
       log.warn('could not record an auth rejection', { tenant, webhook_slug: webhookSlug, error: errorMessage(error) });
     }
   }
 
-  async function route(req: Request, res: Response, next: NextFunction): Promise<void> {
+  async function receive(req: IncomingMessage, res: ServerResponse, tenantSlug: string, webhookSlug: string, pathname: string, search: string) {
+    const read = await readBody(req, options.bodyLimitBytes);
+    if (!read.ok) return sendJson(res, read.status, { error: read.error });
+
+    // A request arrives when its body has been read. Its turn is taken before the next await
+    // and given back when the delivery is handed over or the response ends, whichever is first.
     const arrival = arrivalTime();
-    const tenantSlug = String(req.params.tenantSlug);
-    const webhookSlug = String(req.params.webhookSlug);
-    // Taken before the first await; given back when the delivery is handed over or the
-    // response ends, whichever is first.
     const turn = sequencer.take(`${tenantSlug}/${webhookSlug}`);
     res.once('close', turn.done);
-    const sourceIp = resolveClientIp(req.socket.remoteAddress, req.get('x-forwarded-for'), options.trustedProxies);
+
+    const sourceIp = resolveClientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'] as string | undefined, options.trustedProxies);
     const config = await options.cache.get(tenantSlug, webhookSlug);
     if (!config) {
       log.info('inbound: unknown tenant', { tenant_slug: tenantSlug, source_ip: sourceIp });
       return unauthorized(res);
     }
-    if (!(config.tenantEnabled ?? options.inboundWebhooksEnabledDefault)) {
-      res.status(404).json({ error: 'not found' });
-      return;
-    }
-    if (!config.webhook || !config.webhook.isActive) {
-      const status = config.webhook ? 'inactive_webhook' : 'unknown_webhook';
-      await recordRejection(config.tenant, config.webhook?.id ?? null, webhookSlug, status, `${status.replace('_', ' ')} "${webhookSlug}"`, req, sourceIp);
+    if (!(config.tenantEnabled ?? options.inboundWebhooksEnabledDefault)) return sendJson(res, 404, { error: 'not found' });
+    const webhook = config.webhook;
+    if (!webhook || !webhook.isActive) {
+      const status = webhook ? 'inactive_webhook' : 'unknown_webhook';
+      await recordRejection(config.tenant, webhook?.id ?? null, webhookSlug, status, `${status.replace('_', ' ')} "${webhookSlug}"`, req, sourceIp);
       return unauthorized(res);
     }
-    res.locals = { route: { ...config, webhook: config.webhook }, arrival, sourceIp, turn } satisfies Locals;
-    next();
-  }
 
-  const limiter = rateLimit({
-    windowMs: 60_000,
-    limit: (_req, res) => (res.locals as Locals).route.webhook.rateLimitPerMinute,
-    skip: (_req, res) => (res.locals as Locals).route.webhook.rateLimitPerMinute === 0,
-    keyGenerator: (_req, res) => (res.locals as Locals).route.webhook.id,
-    // No RateLimit-* headers: they would make a known webhook's 401 differ from an unknown one's.
-    standardHeaders: false,
-    legacyHeaders: false,
-    passOnStoreError: true,
-    validate: false,
-    ...(options.rateLimitStore ? { store: options.rateLimitStore } : {}),
-    handler: (req, res) => {
-      const resetTime = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-      const seconds = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : 60;
-      res.set('Retry-After', String(seconds));
-      res.status(429).json({ error: 'rate limit exceeded', retry_after_seconds: seconds });
-    },
-  });
+    const verdict = await options.rateLimiter.hit(webhook.id, webhook.rateLimitPerMinute);
+    if (verdict.limited) {
+      return sendJson(res, 429, { error: 'rate limit exceeded', retry_after_seconds: verdict.retryAfterSeconds }, {
+        'retry-after': String(verdict.retryAfterSeconds),
+      });
+    }
 
-  async function receive(req: Request, res: Response): Promise<void> {
-    const { route: config, arrival, sourceIp, turn } = res.locals as Locals;
-    const webhook = config.webhook;
     const headers = flatHeaders(req);
-    const query = flatQuery(req);
-    const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const unverified: UnverifiedRequest = {
-      method: req.method,
-      path: req.path,
-      query,
+      method: req.method!,
+      path: pathname,
+      query: queryOf(search),
       headers,
-      rawBody,
+      rawBody: read.body,
       sourceIp,
-      url: options.publicUrl + req.originalUrl,
+      url: options.publicUrl + req.url,
       receivedAt: arrival.date,
     };
-
     const auth = authenticate(unverified, webhook.auth, webhook.secrets, arrival.date);
     if (!auth.ok) {
       await recordRejection(config.tenant, webhook.id, webhook.slug, auth.status, auth.reason, req, sourceIp);
       return unauthorized(res);
     }
-    await record(auth.request, config.tenant, webhook, res, arrival, turn);
+    const recorded = await record(auth.request, config.tenant, webhook, arrival, turn);
+    sendJson(res, recorded.response_status, recorded.response_body);
   }
 
-  async function record(
-    request: VerifiedRequest,
-    tenant: string,
-    webhook: WebhookConfig,
-    res: Response,
-    arrival: Arrival,
-    turn: Turn,
-  ): Promise<void> {
+  async function record(request: VerifiedRequest, tenant: string, webhook: WebhookConfig, arrival: Arrival, turn: Turn) {
     const body = parseBody(request.rawBody, request.headers['content-type']);
     let key: string | null = null;
     const failure: string | null = body.ok ? null : body.error;
@@ -201,34 +188,33 @@ export function createReceiver(options: ReceiverOptions): express.Router {
       raw_text: body.ok ? body.text : undefined,
     });
     turn.done(); // submit() queued it synchronously: later requests may follow now
-    const recorded = await recording;
-    res.status(recorded.response_status).json(recorded.response_body);
+    return recording;
   }
 
-  router.post(path, readBody, route, limiter, receive);
-  router.put(path, readBody, route, limiter, receive);
-  router.patch(path, readBody, route, limiter, receive);
-  router.all(path, (_req, res) => {
-    res.set('Allow', 'POST, PUT, PATCH').status(405).json({ error: 'method not allowed: use POST, PUT or PATCH' });
-  });
-
-  // Errors on this path: bodies too large or unreadable, and database outages. The sender is
-  // told to retry (5xx) whenever the request was not durably recorded.
-  router.use(path, (error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const e = error as { type?: string; status?: number; limit?: number };
-    if (res.headersSent) return;
-    if (e.type === 'entity.too.large') {
-      res.status(413).json({ error: `body larger than the ${options.bodyLimitBytes}-byte limit` });
-    } else if (e.type === 'encoding.unsupported') {
-      res.status(415).json({ error: 'unsupported content encoding' });
-    } else if (e.type === 'request.aborted') {
-      res.status(400).end();
-    } else if (e.status && e.status >= 400 && e.status < 500) {
-      res.status(e.status).json({ error: 'could not read the request body' });
-    } else {
-      log.error('inbound: could not record a delivery', { error: errorMessage(error) });
-      res.set('Retry-After', '5').status(503).json({ error: 'temporarily unable to record the request; retry later' });
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q === -1 ? url : url.slice(0, q);
+    const match = INBOUND_PATH.exec(pathname);
+    if (!match) return false;
+    if (!METHODS.has(req.method ?? '')) {
+      req.resume();
+      sendJson(res, 405, { error: 'method not allowed: use POST, PUT or PATCH' }, { allow: 'POST, PUT, PATCH' });
+      return true;
     }
-  });
-  return router;
+    const tenantSlug = decodeSegment(match[1]!);
+    const webhookSlug = decodeSegment(match[2]!);
+    if (tenantSlug === null || webhookSlug === null) {
+      req.resume();
+      sendJson(res, 400, { error: 'malformed percent-encoding in the path' });
+      return true;
+    }
+    receive(req, res, tenantSlug, webhookSlug, pathname, q === -1 ? '' : url.slice(q + 1)).catch((error: unknown) => {
+      // Database outages and the like: the sender is told to retry (5xx), since the request was
+      // not durably recorded.
+      log.error('inbound: could not record a delivery', { error: errorMessage(error) });
+      sendJson(res, 503, { error: 'temporarily unable to record the request; retry later' }, { 'retry-after': '5' });
+    });
+    return true;
+  };
 }

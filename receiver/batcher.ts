@@ -1,18 +1,36 @@
-// Natural batching: while up to `maxInFlight` batches are being committed, requests that arrive
-// wait and go together in the next one. A lone request on a quiet system goes at once, alone;
-// under load, many requests share one transaction (one commit, one NOTIFY), which is what lets
-// the receiver keep up with Postgres. Each caller still gets its own result only after commit.
+// Natural batching with a commit pipeline. Requests that arrive while a batch is being executed
+// wait and go together in the next one (one transaction, one commit, one NOTIFY for many
+// requests), which is what lets the receiver keep up with Postgres.
+//
+// Order: batches execute one at a time, in submission order, and commit in that same order. The
+// next batch starts executing as soon as the previous one's statement has returned — while that
+// one is still committing — but its own COMMIT is sent only after every earlier batch's commit
+// has finished. So one webhook's deliveries always become visible in arrival order, yet Postgres
+// is never idle waiting for the client between a commit and the next statement.
+//
+// Why this cannot deadlock: a batch only starts executing once every earlier batch has finished
+// executing, so an earlier batch never waits on a lock held by a later one; a later batch may
+// wait on an earlier one's locks (a repeated idempotency key), which are released when that one
+// commits, and that commit never waits on anything later.
+//
+// A batch with no uncommitted batch ahead of it is executed and committed in one step (one round
+// trip): nothing can overtake it, since the next batch only starts once it has returned. A lone
+// request on a quiet system is such a batch of one.
+
+export interface Pending<O> {
+  /** one result per item, in order; handed to the callers once commit() has succeeded */
+  results: O[];
+  commit(): Promise<void>;
+}
 
 export interface BatcherOptions<I, O> {
   maxBatch: number;
-  maxInFlight: number;
-  /**
-   * Items with the same key are never in two batches in flight at once, so they commit in the
-   * order they were submitted (one webhook's deliveries, in arrival order).
-   */
-  keyOf(item: I): string;
-  /** Runs one batch; must return one result per item, in order. */
+  /** batches executed but not yet committed, at most (each holds a database connection) */
+  maxUncommitted: number;
+  /** Executes and commits a batch at once; one result per item, in order. */
   run(items: I[]): Promise<O[]>;
+  /** Executes a batch in an open transaction; commit() finishes it. On error nothing is kept. */
+  execute(items: I[]): Promise<Pending<O>>;
   /** Runs one item alone: used when a batch fails, so one bad item cannot fail the others. */
   runOne(item: I): Promise<O>;
 }
@@ -24,57 +42,66 @@ interface Waiting<I, O> {
 }
 
 export function createBatcher<I, O>(options: BatcherOptions<I, O>): { submit(item: I): Promise<O> } {
-  let queue: Waiting<I, O>[] = [];
-  let inFlight = 0;
-  /** keys with a batch in flight (at most one batch per key) */
-  const busy = new Set<string>();
+  const queue: Waiting<I, O>[] = [];
+  let executing = false;
+  let uncommitted = 0;
+  /** settles when the latest batch has finished (committed, or failed and been settled) */
+  let lastFinished: Promise<void> = Promise.resolve();
 
-  /** The next batch: waiting items whose key is not in flight, in submission order. */
-  function takeBatch(): Waiting<I, O>[] {
-    const batch: Waiting<I, O>[] = [];
-    const rest: Waiting<I, O>[] = [];
-    for (const waiting of queue) {
-      if (batch.length < options.maxBatch && !busy.has(options.keyOf(waiting.item))) batch.push(waiting);
-      else rest.push(waiting);
-    }
-    queue = rest;
-    return batch;
-  }
-
-  async function runBatch(batch: Waiting<I, O>[]): Promise<void> {
+  async function runBatch(batch: Waiting<I, O>[], previous: Promise<void>, alone: boolean): Promise<void> {
+    const items = batch.map((w) => w.item);
+    let results: O[] | null = null;
+    let pending: Pending<O> | null = null;
     try {
-      if (batch.length === 1) {
-        batch[0]!.resolve(await options.runOne(batch[0]!.item));
-        return;
-      }
-      let results: O[];
+      if (alone) results = await options.run(items);
+      else pending = await options.execute(items);
+    } catch {
+      // The batch failed as a whole: each item alone, in order, so the bad one fails (or is
+      // recorded another way) and the rest succeed. Only after earlier batches have committed,
+      // and before the next batch executes: these items must neither overtake earlier ones nor
+      // wait on locks that a later, uncommitted batch holds.
       try {
-        results = await options.run(batch.map((w) => w.item));
-      } catch {
-        // Settle each alone, in order: the bad item fails (or is recorded another way), the
-        // rest succeed.
+        await previous;
         for (const w of batch) await options.runOne(w.item).then(w.resolve, w.reject);
+      } finally {
+        executing = false;
+        pump();
+      }
+      return;
+    }
+    executing = false;
+    pump(); // the next batch executes while this one waits for its turn to commit
+    await previous;
+    if (pending) {
+      try {
+        await pending.commit();
+        results = pending.results;
+      } catch (error) {
+        // The outcome of a failed COMMIT is unknown to us: the senders are told to retry (5xx),
+        // and their idempotency keys, when they have them, make a retry safe.
+        for (const w of batch) w.reject(error);
         return;
       }
-      batch.forEach((w, i) => w.resolve(results[i]!));
-    } catch (error) {
-      for (const w of batch) w.reject(error);
     }
+    batch.forEach((w, i) => w.resolve(results![i]!));
   }
 
   function pump(): void {
-    while (inFlight < options.maxInFlight && queue.length > 0) {
-      const batch = takeBatch();
-      if (batch.length === 0) return; // everything waiting belongs to keys in flight
-      const keys = new Set(batch.map((w) => options.keyOf(w.item)));
-      for (const key of keys) busy.add(key);
-      inFlight++;
-      void runBatch(batch).finally(() => {
-        for (const key of keys) busy.delete(key);
-        inFlight--;
+    if (executing || uncommitted >= options.maxUncommitted || queue.length === 0) return;
+    const batch = queue.splice(0, options.maxBatch);
+    const alone = uncommitted === 0;
+    executing = true;
+    uncommitted++;
+    const previous = lastFinished;
+    const finished = runBatch(batch, previous, alone)
+      .catch((error: unknown) => {
+        for (const w of batch) w.reject(error);
+      })
+      .finally(() => {
+        uncommitted--;
         pump();
       });
-    }
+    lastFinished = finished;
   }
 
   return {

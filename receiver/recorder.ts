@@ -1,7 +1,7 @@
 // Records verified requests through intake.receive_deliveries(), batched (./batcher.ts).
 import type pg from 'pg';
 import { errorMessage } from '../core/log.ts';
-import { createBatcher } from './batcher.ts';
+import { createBatcher, type Pending } from './batcher.ts';
 
 /** One verified request as intake.receive_deliveries() takes it. */
 export interface DeliveryItem {
@@ -63,12 +63,39 @@ function unstorableReason(error: unknown): string | null {
   return null;
 }
 
-export function createRecorder(pool: pg.Pool, options: { maxBatch: number; maxInFlight: number }) {
-  async function run(items: DeliveryItem[]): Promise<Recorded[]> {
-    const { rows } = await pool.query(SQL, [toJson(items)]);
+export function createRecorder(pool: pg.Pool, options: { maxBatch: number; maxUncommitted: number }) {
+  const resultsOf = (items: DeliveryItem[], rows: (Recorded & { item: number })[]): Recorded[] => {
     const results: Recorded[] = new Array(items.length);
     for (const row of rows) results[row.item - 1] = row;
     return results;
+  };
+
+  async function run(items: DeliveryItem[]): Promise<Recorded[]> {
+    const { rows } = await pool.query(SQL, [toJson(items)]);
+    return resultsOf(items, rows);
+  }
+
+  async function execute(items: DeliveryItem[]): Promise<Pending<Recorded>> {
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      const { rows } = await client.query(SQL, [toJson(items)]);
+      return {
+        results: resultsOf(items, rows),
+        commit: async () => {
+          try {
+            await client.query('commit');
+          } catch (error) {
+            client.release(error as Error); // its state is unknown: do not reuse it
+            throw error;
+          }
+          client.release();
+        },
+      };
+    } catch (error) {
+      await client.query('rollback').then(() => client.release(), (e: Error) => client.release(e));
+      throw error;
+    }
   }
 
   async function runOne(item: DeliveryItem): Promise<Recorded> {
@@ -82,7 +109,7 @@ export function createRecorder(pool: pg.Pool, options: { maxBatch: number; maxIn
     }
   }
 
-  return createBatcher<DeliveryItem, Recorded>({ ...options, keyOf: (item) => item.inbound_webhook_id, run, runOne });
+  return createBatcher<DeliveryItem, Recorded>({ ...options, run, execute, runOne });
 }
 
 export type Recorder = ReturnType<typeof createRecorder>;

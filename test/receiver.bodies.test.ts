@@ -2,6 +2,7 @@
 // malformed and unstorable JSON, and which headers end up in the delivery log.
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreatedWebhook } from '../core/webhooks.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
@@ -57,6 +58,43 @@ async function counts(webhookId: string) {
   );
   return rows[0] as { deliveries: number; rejections: number };
 }
+
+describe('content encoding', () => {
+  /** POSTs gzip-compressed bytes, signed over the uncompressed body (what the receiver checks). */
+  function gzipped(body: string, encoding = 'gzip', base = server.url) {
+    return fetch(`${base}/api/inbound/acme/hex`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'content-encoding': encoding,
+        'x-signature': createHmac('sha256', hex.secret!).update(body).digest('hex'),
+      },
+      body: new Uint8Array(gzipSync(body)),
+    });
+  }
+
+  it('inflates a gzip body and stores what it decodes to', async () => {
+    const body = sample('alertmanager-alert.firing.json');
+    const res = await gzipped(body);
+    expect(res.status).toBe(200);
+    expect((await delivery((await res.json()).delivery_id)).request_body).toEqual(JSON.parse(body));
+  });
+
+  it('applies the size limit to the decoded body', async () => {
+    // ten copies of one alert: over 2048 bytes decoded, far under it compressed
+    const body = JSON.stringify({ alerts: Array(10).fill(JSON.parse(sample('alertmanager-alert.firing.json'))) });
+    expect(body.length).toBeGreaterThan(2048);
+    expect(gzipSync(body).length).toBeLessThan(2048);
+    const res = await gzipped(body, 'gzip', small.url);
+    expect(res.status).toBe(413);
+  });
+
+  it('answers 415 to an encoding it cannot undo', async () => {
+    const res = await gzipped(sample('alertmanager-alert.firing.json'), 'compress');
+    expect(res.status).toBe(415);
+    expect((await res.json()).error).toBe('unsupported content encoding "compress"');
+  });
+});
 
 describe('size limit', () => {
   it('answers 413 to a body over INTAKE_BODY_LIMIT_BYTES and records nothing', async () => {

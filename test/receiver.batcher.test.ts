@@ -1,0 +1,130 @@
+// The recorder's commit pipeline: the next batch executes while the previous one commits, yet
+// batches commit in submission order, a failed batch is settled item by item before anything
+// after it executes, and a repeated idempotency key across batches in the pipeline neither
+// deadlocks nor records twice (real Postgres for that last part).
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBatcher, type Pending } from '../receiver/batcher.ts';
+import { createRecorder, type DeliveryItem } from '../receiver/recorder.ts';
+import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import { makeTenant, makeWebhook } from './support/server.ts';
+
+/** A batcher over an event log; commits of batches listed in `slowCommits` take 30 ms. */
+function loggingBatcher(opts: { slowCommits?: number[]; failing?: (item: number) => boolean; maxBatch?: number }) {
+  const log: string[] = [];
+  let batchNo = 0;
+  const batcher = createBatcher<number, number>({
+    maxBatch: opts.maxBatch ?? 2,
+    maxUncommitted: 4,
+    run: async (items) => {
+      if (items.some((i) => opts.failing?.(i))) throw new Error('bad item');
+      log.push(`run ${items.join(',')}`);
+      await sleep(5);
+      return items.map((i) => i * 10);
+    },
+    execute: async (items): Promise<Pending<number>> => {
+      const n = ++batchNo;
+      log.push(`execute ${items.join(',')}`);
+      await sleep(5);
+      if (items.some((i) => opts.failing?.(i))) throw new Error('bad item');
+      return {
+        results: items.map((i) => i * 10),
+        commit: async () => {
+          if (opts.slowCommits?.includes(n)) await sleep(30);
+          log.push(`commit ${items.join(',')}`);
+        },
+      };
+    },
+    runOne: async (item) => {
+      log.push(`one ${item}`);
+      if (opts.failing?.(item)) throw new Error(`item ${item} is bad`);
+      return item * 10;
+    },
+  });
+  return { batcher, log };
+}
+
+describe('the batch pipeline', () => {
+  it('executes the next batch while the previous commits, and commits in submission order', async () => {
+    const { batcher, log } = loggingBatcher({ slowCommits: [1] });
+    const first = batcher.submit(0); // alone: nothing ahead of it
+    const rest = [1, 2, 3, 4, 5].map((i) => batcher.submit(i));
+    expect(await Promise.all([first, ...rest])).toEqual([0, 10, 20, 30, 40, 50]);
+    expect(log[0]).toBe('run 0');
+    // batch 1,2 is slow to commit; 3,4 and 5 execute meanwhile but commit after it
+    expect(log.indexOf('execute 3,4')).toBeLessThan(log.indexOf('commit 1,2'));
+    const commits = log.filter((entry) => entry.startsWith('commit'));
+    expect(commits).toEqual(['commit 1,2', 'commit 3,4', 'commit 5']);
+  });
+
+  it('settles a failed batch item by item before the next batch executes', async () => {
+    const { batcher, log } = loggingBatcher({ failing: (i) => i === 4 });
+    const results = await Promise.allSettled([0, 1, 2, 3, 4, 5, 6].map((i) => batcher.submit(i)));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((results[4] as PromiseRejectedResult).reason.message).toBe('item 4 is bad');
+    // 3,4 failed as a batch: its items ran alone after 1,2 committed, before 5,6 executed
+    expect(log.indexOf('one 3')).toBeGreaterThan(log.indexOf('commit 1,2'));
+    expect(log.indexOf('one 4')).toBeLessThan(log.indexOf('execute 5,6'));
+  });
+});
+
+describe('the recorder on Postgres', () => {
+  let db: TestDatabase;
+  let tenant: string;
+  let webhookId: string;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    tenant = await makeTenant(db.pool, 'pipeline');
+    webhookId = (await makeWebhook(db.pool, 'pipeline', {
+      name: 'Alerts', slug: 'alerts', auth: { auth_type: 'hmac_sha256' },
+      handler: { handler_type: 'direct_action', action: 'createTicket', field_mapping: { title: 'title' } },
+    })).id;
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  const item = (n: number, key: string | null): DeliveryItem => ({
+    tenant,
+    inbound_webhook_id: webhookId,
+    request_method: 'POST',
+    request_path: '/api/inbound/pipeline/alerts',
+    request_headers: {},
+    request_body: { title: `alert ${n}` },
+    request_body_text: null,
+    body_format: 'json',
+    content_type: 'application/json',
+    source_ip: '127.0.0.1',
+    user_agent: null,
+    idempotency_key: key,
+    received_at: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, n)).toISOString(),
+    failure: null,
+    failure_status: null,
+    raw_text: JSON.stringify({ title: `alert ${n}` }),
+  });
+
+  it('records a key repeated across pipelined batches once, without deadlock', async () => {
+    // Batches of 2 with up to 4 uncommitted: the key "same" is first taken by a batch that is
+    // not yet committed while later batches holding it execute.
+    const recorder = createRecorder(db.pool, { maxBatch: 2, maxUncommitted: 4 });
+    const items = Array.from({ length: 24 }, (_, n) => item(n, n % 3 === 1 ? 'same' : null));
+    const settled = await Promise.race([
+      Promise.all(items.map((i) => recorder.submit(i))),
+      sleep(15_000).then(() => 'timed out' as const),
+    ]);
+    expect(settled).not.toBe('timed out');
+    const results = settled as Awaited<ReturnType<typeof recorder.submit>>[];
+    const keyed = results.filter((_, n) => n % 3 === 1);
+    expect(keyed.filter((r) => !r.duplicate)).toHaveLength(1);
+    expect(new Set(keyed.map((r) => r.delivery_id)).size).toBe(1);
+    const { rows } = await db.pool.query(
+      `select count(*) filter (where dispatch_status = 'pending')::int as pending,
+              count(*) filter (where dispatch_status = 'duplicate')::int as duplicates
+         from intake.inbound_webhook_deliveries where inbound_webhook_id = $1`,
+      [webhookId],
+    );
+    expect(rows[0]).toEqual({ pending: 17, duplicates: 7 });
+    const jobs = await db.pool.query(`select count(*)::int as n from graphile_worker.jobs where task_identifier = 'dispatch_delivery'`);
+    expect(jobs.rows[0].n).toBe(17);
+  });
+});
