@@ -22,7 +22,10 @@ import { startWorker, wakeOnHandover } from '../worker/runner.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+// Receiver load at each of these connection counts (pgbench gets the same number). Senders are
+// many in practice; 64 stays under a default Postgres's max_connections = 100 with pgbench's.
+const CONNECTION_COUNTS = (process.env.BENCH_CONNECTIONS ?? '16,64').split(',').map(Number);
+if (CONNECTION_COUNTS.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('BENCH_CONNECTIONS must be a comma-separated list of positive integers');
 const JOBS = Number(process.env.BENCH_JOBS ?? 2000);
 const WORKER_CONCURRENCY = Number(process.env.INTAKE_WORKER_CONCURRENCY ?? 8);
 const WEBHOOKS = 32; // spread over the 16 dispatch queues, as many webhooks of many tenants would be
@@ -105,13 +108,13 @@ interface LoadResult {
 // autocannon (JavaScript, from npm).
 const useWrk = !spawnSync('wrk', ['--version']).error;
 
-async function runAutocannon(url: string, requests: LoadRequest[]): Promise<LoadResult> {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, requests });
+async function runAutocannon(url: string, requests: LoadRequest[], connections: number): Promise<LoadResult> {
+  const result = await autocannon({ url, connections, duration: SECONDS, requests });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`receiver answered ${result.non2xx} non-2xx and ${result.errors} errors`);
   return { rate: result['2xx'] / (result.duration || SECONDS), p50: result.latency.p50, p99: result.latency.p99 };
 }
 
-function runWrk(url: string, requests: LoadRequest[]): LoadResult {
+function runWrk(url: string, requests: LoadRequest[], connections: number): LoadResult {
   // Each wrk thread cycles through the requests, as autocannon's connections do.
   const script = path.join(os.tmpdir(), `intake-bench-${process.pid}.lua`);
   fs.writeFileSync(
@@ -127,7 +130,7 @@ end
 `,
   );
   try {
-    const out = spawnSync('wrk', ['-t', '2', '-c', String(CONNECTIONS), '-d', `${SECONDS}s`, '--latency', '-s', script, url], { encoding: 'utf8' }).stdout;
+    const out = spawnSync('wrk', ['-t', '2', '-c', String(connections), '-d', `${SECONDS}s`, '--latency', '-s', script, url], { encoding: 'utf8' }).stdout;
     if (/Non-2xx|Socket errors/.test(out)) throw new Error(`receiver answered errors under load:\n${out}`);
     const ms = (label: string) => {
       const m = out.match(new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`));
@@ -188,8 +191,9 @@ async function main() {
       body,
     }));
 
-    const receiverRates: number[] = [], p50s: number[] = [], p99s: number[] = [], ceilings: number[] = [];
-    let rss = 0, batch = 0;
+    interface ReceiverRun { connections: number; rates: number[]; p50s: number[]; p99s: number[]; ceilings: number[]; batch: number }
+    const receiverRuns: ReceiverRun[] = [];
+    let rss = 0;
     if (ONLY !== 'worker') {
       // ── receiver vs Postgres ceiling ──
       const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
@@ -203,25 +207,29 @@ async function main() {
       const scriptFile = path.join(os.tmpdir(), `intake-bench-${process.pid}.sql`);
       fs.writeFileSync(scriptFile, `insert into bench_ceiling (body) values ('${body.replaceAll("'", "''")}'::jsonb);\n`);
 
-      for (let round = 1; round <= ROUNDS; round++) {
-        // Each round starts from empty delivery and job tables, as with a worker that keeps up;
-        // otherwise every round would measure a bigger backlog than the last.
-        await pool.query(`delete from intake.inbound_webhook_deliveries; delete from graphile_worker._private_jobs`);
-        await pool.query(`vacuum analyze intake.inbound_webhook_deliveries, graphile_worker._private_jobs`);
-        const load = useWrk ? runWrk(target, requests) : await runAutocannon(target, requests);
-        receiverRates.push(load.rate);
-        p50s.push(load.p50);
-        p99s.push(load.p99);
+      for (const connections of CONNECTION_COUNTS) {
+        const run: ReceiverRun = { connections, rates: [], p50s: [], p99s: [], ceilings: [], batch: 0 };
+        for (let round = 1; round <= ROUNDS; round++) {
+          // Each round starts from empty delivery and job tables, as with a worker that keeps up;
+          // otherwise every round would measure a bigger backlog than the last.
+          await pool.query(`delete from intake.inbound_webhook_deliveries; delete from graphile_worker._private_jobs`);
+          await pool.query(`vacuum analyze intake.inbound_webhook_deliveries, graphile_worker._private_jobs`);
+          const load = useWrk ? runWrk(target, requests, connections) : await runAutocannon(target, requests, connections);
+          run.rates.push(load.rate);
+          run.p50s.push(load.p50);
+          run.p99s.push(load.p99);
 
-        const bench = spawnSync('pgbench', ['-n', '-c', String(CONNECTIONS), '-j', '2', '-T', String(SECONDS), '-f', scriptFile, url], { encoding: 'utf8' });
-        const tps = Number(bench.stdout.match(/tps = ([\d.]+)/)?.[1]);
-        if (!Number.isFinite(tps)) throw new Error(`pgbench failed: ${bench.stderr || bench.stdout}`);
-        ceilings.push(tps);
-        process.stderr.write(`round ${round}: receiver ${fmt(receiverRates.at(-1)!)} req/s, pgbench ${fmt(tps)} tx/s\n`);
+          const bench = spawnSync('pgbench', ['-n', '-c', String(connections), '-j', '2', '-T', String(SECONDS), '-f', scriptFile, url], { encoding: 'utf8' });
+          const tps = Number(bench.stdout.match(/tps = ([\d.]+)/)?.[1]);
+          if (!Number.isFinite(tps)) throw new Error(`pgbench failed: ${bench.stderr || bench.stdout}`);
+          run.ceilings.push(tps);
+          process.stderr.write(`${connections} connections, round ${round}: receiver ${fmt(load.rate)} req/s, pgbench ${fmt(tps)} tx/s\n`);
+        }
+        // deliveries committed together share a transaction id: rows per xmin is the batch size (last round)
+        run.batch = Number((await pool.query(`select count(*)::float / greatest(count(distinct xmin::text), 1) as b from intake.inbound_webhook_deliveries`)).rows[0].b);
+        receiverRuns.push(run);
       }
       rss = peakRssMiB(receiver.pid!);
-      // deliveries committed together share a transaction id: rows per xmin is the batch size
-      batch = Number((await pool.query(`select count(*)::float / greatest(count(distinct xmin::text), 1) as b from intake.inbound_webhook_deliveries`)).rows[0].b);
       receiver.kill('SIGTERM');
       receiver = null;
       fs.rmSync(scriptFile, { force: true });
@@ -273,15 +281,19 @@ async function main() {
     const tickets = Number((await pool.query('select count(*) as n from psa.tickets')).rows[0].n);
 
     const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-    const r = median(receiverRates), c = median(ceilings), d = median(dispatchRates), n = median(noopRates), q = median(queuedNoopRates);
-    const receiverReport = `receiver (signed hmac_sha256 POSTs to ${RECEIVER_WEBHOOKS} webhook(s), no rate limit; load from ${useWrk ? 'wrk' : 'autocannon'})
-  accepted            ${fmt(r)} req/s   (rounds: ${receiverRates.map((x) => fmt(x)).join(', ')})
-  latency             p50 ${fmt(median(p50s), 1)} ms, p99 ${fmt(median(p99s), 1)} ms
-  Postgres ceiling    ${fmt(c)} insert tx/s (pgbench, same connections; rounds: ${ceilings.map((x) => fmt(x)).join(', ')})
-  ratio               ${fmt(r / c, 2)} of the ceiling (aim ≥ 0.50)
-  peak RSS            ${fmt(rss)} MiB
-  mean batch          ${fmt(batch, 1)} requests per transaction
+    const d = median(dispatchRates), n = median(noopRates), q = median(queuedNoopRates);
+    const receiverReport =
+      `receiver (signed hmac_sha256 POSTs to ${RECEIVER_WEBHOOKS} webhook(s), no rate limit; load from ${useWrk ? 'wrk' : 'autocannon'}; peak RSS ${fmt(rss)} MiB)\n` +
+      receiverRuns.map((run) => {
+        const r = median(run.rates), c = median(run.ceilings);
+        return `  ${run.connections} connections
+    accepted            ${fmt(r)} req/s   (rounds: ${run.rates.map((x) => fmt(x)).join(', ')})
+    latency             p50 ${fmt(median(run.p50s), 1)} ms, p99 ${fmt(median(run.p99s), 1)} ms
+    Postgres ceiling    ${fmt(c)} insert tx/s (pgbench, same connections; rounds: ${run.ceilings.map((x) => fmt(x)).join(', ')})
+    ratio               ${fmt(r / c, 2)} of the ceiling (aim ≥ 0.50)
+    mean batch          ${fmt(run.batch, 1)} requests per transaction
 `;
+      }).join('');
     const workerReport = `worker (createTicket over ${WEBHOOKS} webhooks)
   dispatched          ${fmt(d)} deliveries/s   (rounds: ${dispatchRates.map((x) => fmt(x)).join(', ')}; ${tickets} tickets made)
   no-op baseline      ${fmt(n)} jobs/s         (rounds: ${noopRates.map((x) => fmt(x)).join(', ')})
@@ -292,7 +304,7 @@ async function main() {
     console.log(`
 Intake benchmark — ${new Date().toISOString()}
 machine: ${os.cpus().length} × ${cpu}, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${(await pool.query('select version()')).rows[0].version.split(' on ')[0]}
-medians of ${ROUNDS} rounds; ${CONNECTIONS} connections; ${SECONDS} s per round; ${JOBS} jobs per worker round; worker concurrency ${WORKER_CONCURRENCY}
+medians of ${ROUNDS} rounds; ${SECONDS} s per round; ${JOBS} jobs per worker round; worker concurrency ${WORKER_CONCURRENCY}
 \n` + (ONLY !== 'worker' ? receiverReport + '\n' : '') + (ONLY !== 'receiver' ? workerReport : ''));
   } finally {
     receiver?.kill('SIGKILL');

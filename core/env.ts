@@ -42,7 +42,7 @@ export function loadEnv() {
     dbPoolSize: intFrom('INTAKE_DB_POOL_SIZE', 20, 1, 1000),
     apiPoolSize: intFrom('INTAKE_API_POOL_SIZE', 10, 1, 1000),
     receiveBatchMax: intFrom('INTAKE_RECEIVE_BATCH_MAX', 64, 1, 1000),
-    receiveBatchPipeline: intFrom('INTAKE_RECEIVE_BATCH_PIPELINE', 4, 1, 100),
+    receiveBatchPipeline: intFrom('INTAKE_RECEIVE_BATCH_PIPELINE', 1, 1, 100),
   };
 }
 export type Env = ReturnType<typeof loadEnv>;
