@@ -183,7 +183,7 @@ begin
       select row(
         'dispatch_delivery',
         json_build_object('tenant', n->>'tenant', 'delivery_id', n->>'delivery_id'),
-        intake_private.dispatch_queue_name((n->>'webhook')::uuid),
+        null,
         least((n->>'received_at')::timestamptz, now()), 8, 'dispatch:' || (n->>'delivery_id'), null, null
       )::graphile_worker.job_spec
       from jsonb_array_elements(v_new) n
