@@ -66,8 +66,11 @@ interface PendingRow {
   request_body: unknown;
 }
 
-/** A delivery's handler work inside the transaction: applies it and returns the outcome to record. */
-type HandlerWork = (client: pg.PoolClient) => Promise<Record<string, unknown>>;
+/**
+ * A delivery's handler work inside the transaction: applies it and returns the outcome to record.
+ * `references` is the drain's cache of resolved boards, statuses and priorities.
+ */
+type HandlerWork = (client: pg.PoolClient, references: Map<string, string>) => Promise<Record<string, unknown>>;
 
 type DrainResult =
   | { state: 'not pending' }
@@ -184,6 +187,7 @@ async function drain(pool: pg.Pool, tenant: string, deliveryId: string, attempt:
     const prepared = await Promise.all(pending.map((row) =>
       prepare(webhook, row, tenant, options).then((work) => ({ work }), (error: unknown) => ({ error }))));
 
+    const references = new Map<string, string>();
     let reached = false;
     let retry: unknown;
     // Deliveries dispatched so far, marked in one statement with the commit: their outcomes are
@@ -199,7 +203,7 @@ async function drain(pool: pg.Pool, tenant: string, deliveryId: string, attempt:
       try {
         const ready = prepared[i]!;
         if ('error' in ready) throw ready.error;
-        const outcome = await ready.work(client);
+        const outcome = await ready.work(client, references);
         dispatched.push({
           delivery_id: row.delivery_id, outcome, duration_ms: Math.round(performance.now() - began),
           at: new Date().toISOString(), retries: earlierAttempts,
@@ -281,7 +285,7 @@ async function directAction(webhook: WebhookRow, row: PendingRow, tenant: string
     if (error instanceof ActionError) throw error;
     throw new PermanentFailure(errorMessage(error));
   }
-  return async (client) => {
+  return async (client, references) => {
     const outcome = await action.definition.handle(
       {
         db: client,
@@ -289,6 +293,7 @@ async function directAction(webhook: WebhookRow, row: PendingRow, tenant: string
         inboundWebhookId: webhook.inbound_webhook_id,
         deliveryId: row.delivery_id,
         integrationType: `webhook:${webhook.mapping_namespace ?? webhook.slug}`,
+        references,
       },
       values,
     );
