@@ -123,19 +123,22 @@ describe('failures inside a drain', () => {
     const ids = await record([
       { hook, body: { title: 'p0' } },
       { hook, body: { title: 'p1', priority: 'High' } },
-      { hook, body: { title: 'p2', priority: 'apocalyptic' } },
+      { hook, body: { title: 'p2', priority: 'apocalyptic' } }, // fails in SQL: no such priority
       { hook, body: { title: 'p3' } },
-      { hook, body: { title: 'p4', priority: 'low' } },
+      { hook, body: { name: 'p4' } }, // fails in its mapping: no title
+      { hook, body: { title: 'p5', priority: 'low' } },
     ]);
     worker = await startTestServer(db.url, { receiver: false, env: { INTAKE_WORKER_CONCURRENCY: '4' } });
     await allJobsDone(ids); // the failed one is not retried either
     const rows = await deliveries(ids);
-    expect(rows.map((r) => r.dispatch_status)).toEqual(['dispatched', 'dispatched', 'failed', 'dispatched', 'dispatched']);
-    expect(rows[2]).toMatchObject({ retry_count: 0, handler_outcome: { error: rows[2].error_message } });
+    expect(rows.map((r) => r.dispatch_status)).toEqual(['dispatched', 'dispatched', 'failed', 'dispatched', 'failed', 'dispatched']);
+    for (const failed of [rows[2], rows[4]]) expect(failed).toMatchObject({ retry_count: 0, handler_outcome: { error: failed.error_message } });
     expect(rows[2].error_message).toContain('"priority"');
     expect(rows[2].error_message).toContain('"apocalyptic"');
-    expect(await ticketTitles(hook)).toEqual(['p0', 'p1', 'p3', 'p4']);
-    // All five settled in one drain transaction (the failure recorded in it too).
+    expect(rows[4].error_message).toContain('"title"');
+    expect(rows[4].error_message).toContain('required');
+    expect(await ticketTitles(hook)).toEqual(['p0', 'p1', 'p3', 'p5']);
+    // All six settled in one drain transaction (the failures recorded in it too).
     expect(new Set(rows.map((r) => r.tx)).size).toBe(1);
   });
 
