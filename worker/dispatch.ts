@@ -142,7 +142,7 @@ const retryMessage = (attempt: Attempt, message: string) => `attempt ${attempt.n
  * Careful, each delivery runs under its own savepoint, so a failure undoes that delivery alone.
  * But the savepoint costs a round trip per delivery, and drains of one tenant's webhooks take
  * turns on the locks their actions hold to the commit (the tenant's ticket counter), so those
- * round trips are the worker's critical path: the benchmark dispatched 0.28 of the no-op rate
+ * round trips are the worker's critical path: the benchmark dispatched 0.24 of the no-op rate
  * with a savepoint per delivery and 0.46 without, side by side. So a drain first runs without
  * savepoints; if an action fails, it rolls back and the next transaction drains the same
  * deliveries carefully. A mapping that fails (before any SQL of that delivery) needs no undo and
