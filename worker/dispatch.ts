@@ -209,7 +209,7 @@ async function drain(
     let retry: unknown;
     // Marks, written with the commit: the dispatched deliveries in one statement (their
     // outcomes are part of this transaction either way), and one statement per failure.
-    const dispatched: { delivery_id: string; outcome: Record<string, unknown>; duration_ms: number; at: string; retries: number }[] = [];
+    const dispatched: { delivery_id: string; outcome: Record<string, unknown>; duration_ms: number; retries: number }[] = [];
     const failures: string[] = [];
     for (const [i, row] of pending.entries()) {
       const isD = row.delivery_id === deliveryId;
@@ -221,10 +221,7 @@ async function drain(
       try {
         if ('error' in ready) throw ready.error;
         const outcome = await ready.work(client, references);
-        dispatched.push({
-          delivery_id: row.delivery_id, outcome, duration_ms: Math.round(performance.now() - began),
-          at: new Date().toISOString(), retries: earlierAttempts,
-        });
+        dispatched.push({ delivery_id: row.delivery_id, outcome, duration_ms: Math.round(performance.now() - began), retries: earlierAttempts });
         if (careful) await client.query('release savepoint delivery; savepoint delivery');
       } catch (error) {
         if (!careful && !('error' in ready)) {
@@ -261,10 +258,10 @@ async function drain(
       `${careful ? 'release savepoint delivery;' : ''}
        ${failures.map((update) => `${update};`).join('\n')}
        update intake.inbound_webhook_deliveries d
-          set dispatch_status = 'dispatched', handler_outcome = v.outcome, error_message = null, dispatched_at = v.at,
+          set dispatch_status = 'dispatched', handler_outcome = v.outcome, error_message = null, dispatched_at = clock_timestamp(),
               duration_ms = v.duration_ms, retry_count = greatest(d.retry_count, v.retries)
          from jsonb_to_recordset(${client.escapeLiteral(JSON.stringify(dispatched))}::jsonb)
-              as v(delivery_id uuid, outcome jsonb, duration_ms int, at timestamptz, retries int)
+              as v(delivery_id uuid, outcome jsonb, duration_ms int, retries int)
         where d.tenant = '${tenant}' and d.delivery_id = v.delivery_id
           and d.delivery_id = any('{${dispatched.map((d) => d.delivery_id).join(',')}}'::uuid[]); -- the primary key, whatever the estimates
        commit`,
