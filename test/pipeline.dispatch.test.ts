@@ -272,7 +272,7 @@ describe('ordering', () => {
 
   // Requests in flight at the same time (started 1 ms apart, none awaited): the receiver never
   // has two batches of one webhook in flight at once, so its commits follow arrival order, and
-  // each job's run_at is its request's arrival time, which the serial queue runs in.
+  // whichever job holds the webhook's drain lock applies its pending deliveries by arrival time.
   it('requests in flight together take effect in the order they were sent', async () => {
     const hook = await ticketWebhook('ordered', { title: 'title' });
     // Connections opened beforehand, so no request waits for a handshake and overtakes the one
@@ -303,8 +303,8 @@ describe('ordering', () => {
 
   // The documented guarantee (docs/architecture.md, "Order"): a request whose answer came back
   // before the next one was sent is applied first. The ten are recorded while no worker runs;
-  // then one starts with 8 concurrent slots and finds them all queued: only a serial queue in
-  // job order applies them in order.
+  // then one starts with 8 concurrent slots and finds them all queued: eight jobs start at once,
+  // and only the drain lock (one job applies them all, in arrival order) keeps them in order.
   it('requests sent one after another take effect in that order', async () => {
     const hook = await ticketWebhook('sequential', { title: 'title' });
     await server.stop();
@@ -319,8 +319,7 @@ describe('ordering', () => {
     try {
       const started = Date.now();
       expect(await ticketOrder(hook, ids)).toEqual(sent);
-      // Each job's successor starts as soon as it is released, not at the next poll (2 s): the
-      // ten drain in well under one poll interval (about 6 s if every hand-over waited for one).
+      // No job waits for a poll (2 s): the ten are applied well within one poll interval.
       expect(Date.now() - started).toBeLessThan(2000);
     } finally {
       await worker.stop();

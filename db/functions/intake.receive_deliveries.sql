@@ -179,15 +179,16 @@ begin
       ) first
      where w.tenant = first.tenant and w.inbound_webhook_id = first.webhook and w.sample_capture_until > now();
 
-    -- One add_jobs call for the batch. run_at is the arrival time (never in the future), so a
-    -- webhook's serial queue runs its deliveries in arrival order even when their transactions
-    -- committed in another order. Built inside the query, not in a declared variable, so this
-    -- file loads before the graphile_worker schema exists.
+    -- One add_jobs call for the batch (one NOTIFY). No queue: a job drains its webhook's pending
+    -- deliveries in arrival order under the webhook's lock (worker/dispatch.ts); run_at is the
+    -- arrival time (never in the future), so jobs are also picked roughly in that order. Built
+    -- inside the query, not in a declared variable, so this file loads before the
+    -- graphile_worker schema exists.
     perform graphile_worker.add_jobs(array(
       select row(
         'dispatch_delivery',
         json_build_object('tenant', n->>'tenant', 'delivery_id', n->>'delivery_id'),
-        intake_private.dispatch_queue_name((n->>'webhook')::uuid),
+        null,
         least((n->>'received_at')::timestamptz, now()), 8, 'dispatch:' || (n->>'delivery_id'), null, null
       )::graphile_worker.job_spec
       from jsonb_array_elements(v_new) n

@@ -1,3 +1,9 @@
+-- Dispatch jobs used to run on 16 serial queues named by intake_private.dispatch_queue_name();
+-- they now run in parallel and keep a webhook's order by draining it under a lock
+-- (worker/dispatch.ts). Databases loaded before that still hold the function: drop it here,
+-- the file that replaced its last use.
+drop function if exists intake_private.dispatch_queue_name(uuid);
+
 -- Enqueues the dispatch job for one delivery, in the caller's transaction, so a delivery row
 -- never exists without its job nor a job without its row. The job carries ids only.
 create or replace function intake_private.enqueue_dispatch(p_tenant uuid, p_delivery_id uuid, p_inbound_webhook_id uuid)
@@ -5,6 +11,8 @@ create or replace function intake_private.enqueue_dispatch(p_tenant uuid, p_deli
   language plpgsql volatile security definer
   set search_path = pg_catalog
   as $$
+declare
+  v_received_at timestamptz;
 begin
   -- Callable by intake_app and intake_user (through replay and test requests), so it only ever
   -- enqueues a pending delivery that exists, of the caller's tenant when one is set; its job_key
@@ -12,17 +20,20 @@ begin
   if intake.current_tenant() is not null and p_tenant is distinct from intake.current_tenant() then
     raise exception 'delivery % is not of the current tenant', p_delivery_id using errcode = '42501';
   end if;
-  if not exists (
-    select 1 from intake.inbound_webhook_deliveries d
-     where d.tenant = p_tenant and d.delivery_id = p_delivery_id
-       and d.inbound_webhook_id = p_inbound_webhook_id and d.dispatch_status = 'pending'
-  ) then
+  select d.received_at into v_received_at
+    from intake.inbound_webhook_deliveries d
+   where d.tenant = p_tenant and d.delivery_id = p_delivery_id
+     and d.inbound_webhook_id = p_inbound_webhook_id and d.dispatch_status = 'pending';
+  if not found then
     raise exception 'delivery % is not pending', p_delivery_id using errcode = '55000';
   end if;
+  -- No queue: dispatch jobs run in parallel; the job that takes the webhook's drain lock
+  -- dispatches its pending deliveries in arrival order. run_at is the arrival time (never in the
+  -- future), as for the receiver's jobs.
   perform graphile_worker.add_job(
     identifier => 'dispatch_delivery',
     payload => json_build_object('tenant', p_tenant, 'delivery_id', p_delivery_id),
-    queue_name => intake_private.dispatch_queue_name(p_inbound_webhook_id),
+    run_at => least(v_received_at, now()),
     max_attempts => 8,
     job_key => 'dispatch:' || p_delivery_id::text,
     job_key_mode => 'preserve_run_at'

@@ -14,6 +14,11 @@ export interface ActionContext {
   readonly deliveryId: string;
   /** integration_type for tenant_external_entity_mappings: `webhook:<namespace>` */
   readonly integrationType: string;
+  /**
+   * Boards, statuses and priorities already resolved in this transaction (by kind and value),
+   * shared by the deliveries of one dispatch drain: they mostly name the same few.
+   */
+  readonly references?: Map<string, string>;
 }
 
 export interface ActionDefinition<V extends Record<string, unknown> = Record<string, unknown>> {

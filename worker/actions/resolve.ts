@@ -32,10 +32,14 @@ export interface ReferenceRequest {
 
 /**
  * Resolves boards/statuses/priorities by id or case-insensitive name (undefined → the tenant's
- * default), all in one query: an action needing three references pays one round trip.
+ * default), all in one query: an action needing three references pays one round trip, and none
+ * when the transaction resolved the same ones before (ctx.references).
  */
 export async function resolveReferences(ctx: ActionContext, requests: readonly ReferenceRequest[]): Promise<string[]> {
   if (requests.length === 0) return [];
+  const keys = requests.map((request) => `${request.kind}:${request.value === undefined ? '' : `=${request.value.toLowerCase()}`}`);
+  const cached = keys.map((key) => ctx.references?.get(key));
+  if (cached.every((id) => id !== undefined)) return cached;
   const params: unknown[] = [ctx.tenant];
   const columns = requests.map((request, i) => {
     const ref: ReferenceTable = referenceTables[request.kind];
@@ -54,6 +58,7 @@ export async function resolveReferences(ctx: ActionContext, requests: readonly R
     const id = rows[0]?.[`r${i}`] as string | null | undefined;
     if (!id) throw await referenceMiss(ctx, request);
     ids.push(id);
+    ctx.references?.set(keys[i]!, id);
   }
   return ids;
 }

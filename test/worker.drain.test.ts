@@ -1,0 +1,215 @@
+// The dispatch drain (worker/dispatch.ts): dispatch jobs run in parallel, and the job that holds a
+// webhook's drain lock applies that webhook's pending deliveries in arrival order, each under its
+// own savepoint. Deliveries are recorded here with intake.receive_deliveries() (as the receiver
+// does) while no worker runs, so the arrival order and the backlog are the test's to choose.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DRAIN_LIMIT, dispatchDelivery } from '../worker/dispatch.ts';
+import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import { makeTenant, makeWebhook, settledDelivery, startTestServer, waitFor, type TestServer } from './support/server.ts';
+
+const TENANT = 'drain';
+const OPTIONS = { jsonataTimeoutMs: 1000 };
+
+let db: TestDatabase;
+let tenant: string;
+let worker: TestServer | undefined;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  tenant = await makeTenant(db.pool, TENANT);
+});
+afterEach(async () => {
+  await worker?.stop();
+  worker = undefined;
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+async function ticketWebhook(slug: string, fieldMapping: Record<string, string>): Promise<string> {
+  const hook = await makeWebhook(db.pool, TENANT, {
+    name: slug,
+    slug,
+    auth: { auth_type: 'hmac_sha256' },
+    handler: { handler_type: 'direct_action', action: 'createTicket', field_mapping: fieldMapping },
+  });
+  return hook.id;
+}
+
+let clock = Date.now() - 600_000;
+/** Records the bodies as one receiver batch, in this order (1 ms apart, in the past); their ids. */
+async function record(items: { hook: string; body: unknown }[]): Promise<string[]> {
+  const batch = items.map(({ hook, body }) => ({
+    tenant, inbound_webhook_id: hook, request_method: 'POST', request_path: '/test', request_headers: {},
+    request_body: body, request_body_text: JSON.stringify(body), body_format: 'json', content_type: 'application/json',
+    source_ip: '127.0.0.1', user_agent: 'test', idempotency_key: null, received_at: new Date(++clock).toISOString(),
+  }));
+  const { rows } = await db.pool.query(`select item, delivery_id from intake.receive_deliveries($1::jsonb) order by item`, [JSON.stringify(batch)]);
+  expect(rows).toHaveLength(items.length);
+  return rows.map((r) => r.delivery_id);
+}
+
+async function deliveries(ids: string[]) {
+  const { rows } = await db.pool.query(
+    `select d.*, d.xmin::text as tx from intake.inbound_webhook_deliveries d where delivery_id = any($1::uuid[])`, [ids]);
+  const byId = new Map(rows.map((r) => [r.delivery_id, r]));
+  return ids.map((id) => byId.get(id)!);
+}
+
+/** The titles of the webhook's tickets, by ticket number (the tenant's counter). */
+async function ticketTitles(hook: string): Promise<string[]> {
+  const { rows } = await db.pool.query(
+    `select t.title from psa.tickets t
+      where t.ticket_id in (select (handler_outcome->>'ticket_id')::uuid from intake.inbound_webhook_deliveries
+                             where inbound_webhook_id = $1 and handler_outcome ? 'ticket_id')
+      order by t.ticket_number`,
+    [hook],
+  );
+  return rows.map((r) => r.title);
+}
+
+async function jobsOf(ids: string[]) {
+  const { rows } = await db.pool.query(`select * from graphile_worker.jobs where key = any($1::text[])`, [ids.map((id) => `dispatch:${id}`)]);
+  return rows;
+}
+
+async function allJobsDone(ids: string[], timeoutMs = 20_000) {
+  await waitFor(async () => ((await jobsOf(ids)).length === 0 ? true : undefined), timeoutMs, 'every dispatch job to complete');
+}
+
+const titles = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
+
+describe('order', () => {
+  it('a backlog of two webhooks is applied in arrival order by 8 workers at once', async () => {
+    const a = await ticketWebhook('backlog-a', { title: 'title' });
+    const b = await ticketWebhook('backlog-b', { title: 'title' });
+    // More than two drains' worth per webhook, recorded in four interleaved batches.
+    const n = 2 * DRAIN_LIMIT + 20;
+    const sentA = titles('a', n), sentB = titles('b', n);
+    const ids: string[] = [];
+    for (let part = 0; part < 4; part++) {
+      const slice = (sent: string[]) => sent.slice((part * n) / 4, ((part + 1) * n) / 4);
+      const items = slice(sentA).flatMap((title, i) => [{ hook: a, body: { title } }, { hook: b, body: { title: slice(sentB)[i]! } }]);
+      ids.push(...(await record(items)));
+    }
+    expect(await jobsOf(ids)).toHaveLength(2 * n);
+    for (const job of await jobsOf(ids)) expect(job.queue_name).toBeNull(); // run in parallel, not on a serial queue
+
+    worker = await startTestServer(db.url, { receiver: false, env: { INTAKE_WORKER_CONCURRENCY: '8' } });
+    await allJobsDone(ids);
+    const rows = await deliveries(ids);
+    expect(rows.filter((r) => r.dispatch_status !== 'dispatched')).toEqual([]);
+    expect(await ticketTitles(a)).toEqual(sentA);
+    expect(await ticketTitles(b)).toEqual(sentB);
+    // Drained, not dispatched one per job: far fewer transactions than deliveries.
+    expect(new Set(rows.map((r) => r.tx)).size).toBeLessThan(ids.length / 4);
+  });
+
+  it("a job whose delivery lies beyond one drain's limit drains on until it is reached", async () => {
+    const hook = await ticketWebhook('far-back', { title: 'title' });
+    const sent = titles('f', 2 * DRAIN_LIMIT + 5);
+    const ids = await record(sent.map((title) => ({ hook, body: { title } })));
+    // Only the last delivery's job runs (directly, no worker): everything before it comes first.
+    await dispatchDelivery(db.pool, tenant, ids.at(-1)!, { number: 1, max: 8 }, OPTIONS);
+    const rows = await deliveries(ids);
+    expect(rows.filter((r) => r.dispatch_status !== 'dispatched')).toEqual([]);
+    expect(await ticketTitles(hook)).toEqual(sent);
+    expect(new Set(rows.map((r) => r.tx)).size).toBe(3); // 50 + 50 + 5, one transaction each
+  });
+});
+
+describe('failures inside a drain', () => {
+  it('a permanent failure fails only that delivery; the ones after it are dispatched', async () => {
+    const hook = await ticketWebhook('permanent', { title: 'title', priority: 'priority' });
+    const ids = await record([
+      { hook, body: { title: 'p0' } },
+      { hook, body: { title: 'p1', priority: 'High' } },
+      { hook, body: { title: 'p2', priority: 'apocalyptic' } }, // fails in SQL: no such priority
+      { hook, body: { title: 'p3' } },
+      { hook, body: { name: 'p4' } }, // fails in its mapping: no title
+      { hook, body: { title: 'p5', priority: 'low' } },
+    ]);
+    worker = await startTestServer(db.url, { receiver: false, env: { INTAKE_WORKER_CONCURRENCY: '4' } });
+    await allJobsDone(ids); // the failed one is not retried either
+    const rows = await deliveries(ids);
+    expect(rows.map((r) => r.dispatch_status)).toEqual(['dispatched', 'dispatched', 'failed', 'dispatched', 'failed', 'dispatched']);
+    for (const failed of [rows[2], rows[4]]) expect(failed).toMatchObject({ retry_count: 0, handler_outcome: { error: failed.error_message } });
+    expect(rows[2].error_message).toContain('"priority"');
+    expect(rows[2].error_message).toContain('"apocalyptic"');
+    expect(rows[4].error_message).toContain('"title"');
+    expect(rows[4].error_message).toContain('required');
+    expect(await ticketTitles(hook)).toEqual(['p0', 'p1', 'p3', 'p5']);
+    // All six settled in one drain transaction (the failures recorded in it too).
+    expect(new Set(rows.map((r) => r.tx)).size).toBe(1);
+  });
+
+  it('a transient failure leaves that delivery pending for its own job, which dispatches it later', async () => {
+    const hook = await ticketWebhook('transient', { title: 'title', client: 'client' });
+    const { rows: clients } = await db.pool.query(
+      `insert into psa.clients (tenant, client_name) values ($1, 'Flaky Ltd') returning client_id`, [tenant]);
+    const ids = await record([
+      { hook, body: { title: 't0' } },
+      { hook, body: { title: 't1', client: clients[0].client_id } },
+      { hook, body: { title: 't2' } },
+    ]);
+    // Looking the client up fails with 42501, which no data explains: transient, retried.
+    await db.pool.query(`revoke select on psa.clients from intake_app`);
+    let restored = false;
+    try {
+      await dispatchDelivery(db.pool, tenant, ids[0]!, { number: 1, max: 8 }, OPTIONS);
+      let rows = await deliveries(ids);
+      expect(rows.map((r) => r.dispatch_status)).toEqual(['dispatched', 'pending', 'dispatched']);
+      expect(rows[1].retry_count).toBe(1);
+      expect(rows[1].error_message).toMatch(/^attempt failed inside another delivery's dispatch, will retry: .*permission denied for table clients/);
+      expect(await ticketTitles(hook)).toEqual(['t0', 't2']);
+      // Its own job is untouched, and later drains pass it by.
+      const [job] = await jobsOf([ids[1]!]);
+      expect(job).toMatchObject({ attempts: 0, last_error: null });
+      const later = await record([{ hook, body: { title: 't3' } }]);
+      await dispatchDelivery(db.pool, tenant, later[0]!, { number: 1, max: 8 }, OPTIONS);
+      expect((await deliveries([ids[1]!, later[0]!])).map((r) => r.dispatch_status)).toEqual(['pending', 'dispatched']);
+
+      // Its own job fails the same way and backs off, as any transient failure does.
+      worker = await startTestServer(db.url, { receiver: false, env: { INTAKE_WORKER_CONCURRENCY: '2' } });
+      const retrying = await waitFor(async () => {
+        const [row] = await deliveries([ids[1]!]);
+        return row.error_message?.startsWith('attempt 1 of 8 failed') ? row : undefined;
+      }, 15_000, 'its own job to fail once');
+      expect(retrying).toMatchObject({ dispatch_status: 'pending', retry_count: 1 });
+      expect(retrying.error_message).toMatch(/permission denied for table clients/);
+
+      await db.pool.query(`grant select on psa.clients to intake_app`);
+      restored = true;
+      const settled = await settledDelivery(db.pool, ids[1]!, 20_000);
+      expect(settled).toMatchObject({ dispatch_status: 'dispatched', retry_count: 1, error_message: null });
+      expect(settled.handler_outcome).toMatchObject({ action: 'createTicket', created: true });
+      await allJobsDone([...ids, ...later]);
+      // Overtaken by the deliveries behind it, as a failing job was in a serial queue.
+      expect(await ticketTitles(hook)).toEqual(['t0', 't2', 't3', 't1']);
+      rows = await deliveries(ids);
+      const { rows: ticket } = await db.pool.query(`select client_id from psa.tickets where ticket_id = $1`, [rows[1].handler_outcome.ticket_id]);
+      expect(ticket[0].client_id).toBe(clients[0].client_id);
+    } finally {
+      if (!restored) await db.pool.query(`grant select on psa.clients to intake_app`);
+    }
+  });
+});
+
+describe('jobs of drained deliveries', () => {
+  it('do nothing: one ticket per delivery, however many jobs run', async () => {
+    const hook = await ticketWebhook('once', { title: 'title' });
+    const sent = titles('o', 5);
+    const ids = await record(sent.map((title) => ({ hook, body: { title } })));
+    // One worker slot: the first job drains all five, the other four find theirs dispatched.
+    worker = await startTestServer(db.url, { receiver: false, env: { INTAKE_WORKER_CONCURRENCY: '1' } });
+    await allJobsDone(ids);
+    const rows = await deliveries(ids);
+    expect(new Set(rows.map((r) => r.tx)).size).toBe(1);
+    expect(await ticketTitles(hook)).toEqual(sent);
+    expect(new Set(rows.map((r) => r.handler_outcome.ticket_id)).size).toBe(5);
+
+    // Any of them run again (a retry, a worker that died after the commit): still nothing.
+    for (const id of ids) await dispatchDelivery(db.pool, tenant, id, { number: 2, max: 8 }, OPTIONS);
+    expect(await ticketTitles(hook)).toEqual(sent);
+    expect(await deliveries(ids)).toEqual(rows);
+  });
+});
