@@ -182,3 +182,25 @@ describe('the idempotency window', () => {
     expect(await ticketCount()).toBe(before + 3);
   });
 });
+
+describe('a repeat while its original is being dispatched', () => {
+  it('is answered at once, not after the drain that holds the original', async () => {
+    const hook = await webhook('held', { idempotency: { type: 'header', value: 'x-event-id' } });
+    const first = await send(hook, alertmanager, { 'x-event-id': 'held-1' });
+    expect(first.status).toBe(200);
+    // Lock the original as a worker's drain does, and keep the lock while the repeat arrives.
+    const drain = await db.pool.connect();
+    try {
+      await drain.query('begin');
+      await drain.query(`select 1 from intake.inbound_webhook_deliveries where delivery_id = $1 for no key update`, [first.body.delivery_id]);
+      const repeat = await Promise.race([
+        send(hook, alertmanager, { 'x-event-id': 'held-1' }),
+        sleep(5_000).then(() => 'still waiting after 5 s' as const),
+      ]);
+      expect(repeat).toEqual({ status: 200, body: { delivery_id: first.body.delivery_id, duplicate: true } });
+    } finally {
+      await drain.query('rollback');
+      drain.release();
+    }
+  });
+});

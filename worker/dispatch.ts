@@ -164,7 +164,9 @@ async function drain(
     // is a validated uuid or escaped by the driver.
     // In read committed each statement sees what committed before it started, so the statements
     // after the lock see every drain that finished before this one got it. The deliveries' rows
-    // are locked too, so nothing else changes them (a webhook's deletion waits) until the commit.
+    // are locked too, so nothing else changes them (a webhook's deletion waits) until the commit;
+    // no key update, not update: the drain never changes a key, and the receiver's key-share
+    // lock on a repeat's original (its foreign key, the dedupe check) must not wait out a drain.
     // They are written only by the drain's own transaction, never inside a savepoint: a row
     // locked by a transaction and updated by its subtransaction gets a multixact for its xmax,
     // which stalled every drain that read such rows (LWLock MultiXactMemberSLRU, measured in the
@@ -187,7 +189,7 @@ async function drain(
           and p.dispatch_status = 'pending' and (p.retry_count = 0 or p.delivery_id = '${deliveryId}')
         order by p.received_at, p.delivery_id
         limit ${DRAIN_LIMIT}
-          for update;
+          for no key update;
        ${careful ? 'savepoint delivery' : ''}`,
     )) as unknown as pg.QueryResult[];
     const webhook = opened[3]?.rows[0] as WebhookRow | undefined;

@@ -137,7 +137,10 @@ begin
         from intake.inbound_webhook_deliveries d
        where d.tenant = v_tenant and d.inbound_webhook_id = v_webhook
          and d.idempotency_key = v_key and d.dedupe_active
-         for update;
+         -- Key share: enough to keep the original from being deleted, and it does not wait for a
+         -- worker's drain (no key update) holding the original. Two receivers retiring the same
+         -- expired key both update it below, and the unique index settles which new row wins.
+         for key share;
       if not found then
         continue; -- the holder released the key between our insert and select: try again
       end if;
