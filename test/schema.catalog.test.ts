@@ -151,3 +151,23 @@ it('the checks catch each kind of violation', async () => {
     client.release();
   }
 });
+
+it('every foreign key that acts on delete has an index on its columns', async () => {
+  // Without one, each deleted target row costs a scan of the referencing table: deleting many
+  // deliveries, whose duplicate_of points into the same table, went quadratic.
+  const { rows } = await db.pool.query(
+    `select format('%s (%s) → %s', con.conrelid::regclass, (select string_agg(a.attname, ', ' order by a.attnum)
+              from pg_attribute a where a.attrelid = con.conrelid and a.attnum = any(con.conkey)), con.confrelid::regclass) as fk
+       from pg_constraint con
+       join pg_class c on c.oid = con.conrelid join pg_namespace n on n.oid = c.relnamespace
+      where con.contype = 'f' and con.confdeltype in ('c', 'n', 'd') and n.nspname = any($1)
+        and not exists (
+          select 1 from pg_index i
+           where i.indrelid = con.conrelid
+             and (select array_agg(k order by k) from unnest((i.indkey::int2[])[0:cardinality(con.conkey) - 1]) k)
+               = (select array_agg(k order by k) from unnest(con.conkey) k))
+      order by 1`,
+    [SCHEMAS],
+  );
+  expect(rows.map((r) => r.fk)).toEqual([]);
+});
