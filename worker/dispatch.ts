@@ -29,7 +29,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { errorMessage, log } from '../core/log.ts';
 import { ActionError, getAction, validateValues } from './actions/index.ts';
-import { isPermanent, PermanentFailure, UUID } from './failures.ts';
+import { finalFailureMessage, isPermanent, PermanentFailure, UUID } from './failures.ts';
 import { compiledMapping, evaluateMapping } from './mapping.ts';
 
 /**
@@ -112,7 +112,7 @@ export async function dispatchDelivery(
     // everything in it was rolled back. Record the attempt on D alone, as a lone dispatch would.
     const message = errorMessage(error);
     if (isPermanent(error) || attempt.number >= attempt.max) {
-      const final = isPermanent(error) ? message : `gave up after ${attempt.number} attempts: ${message}`;
+      const final = finalFailureMessage(error, message, attempt.number);
       await pool.query(
         `update intake.inbound_webhook_deliveries
             set dispatch_status = 'failed', error_message = $3, handler_outcome = jsonb_build_object('error', $3::text),
@@ -238,7 +238,7 @@ async function drain(
         const message = errorMessage(error);
         let record: string;
         if (isPermanent(error) || (isD && attempt.number >= attempt.max)) {
-          const final = isPermanent(error) ? message : `gave up after ${attempt.number} attempts: ${message}`;
+          const final = finalFailureMessage(error, message, attempt.number);
           const text = client.escapeLiteral(final);
           record = `set dispatch_status = 'failed', error_message = ${text}, handler_outcome = jsonb_build_object('error', ${text}::text),
                         retry_count = greatest(retry_count, ${earlierAttempts}), duration_ms = ${Math.round(performance.now() - began)},

@@ -17,4 +17,12 @@ export function isPermanent(error: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('22') || (code.startsWith('23') && code !== '23505'));
 }
 
+/**
+ * What a delivery or workflow run that fails for good records: the failure's own message when no
+ * retry could fix it, otherwise that the attempts ran out.
+ */
+export function finalFailureMessage(cause: unknown, message: string, attemptNumber: number): string {
+  return isPermanent(cause) ? message : `gave up after ${attemptNumber} attempts: ${message}`;
+}
+
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -10,7 +10,7 @@ import { compileExpression } from '../../core/jsonata.ts';
 import { errorMessage, log } from '../../core/log.ts';
 import { ActionError, getAction, validateValues } from '../actions/index.ts';
 import type { ActionContext } from '../actions/index.ts';
-import { isPermanent, PermanentFailure, UUID } from '../failures.ts';
+import { finalFailureMessage, isPermanent, PermanentFailure, UUID } from '../failures.ts';
 import { storedDefinitionSchema, type WorkflowStep } from './definition.ts';
 
 export interface RunOptions {
@@ -129,7 +129,7 @@ export async function runWorkflow(pool: pg.Pool, tenant: string, runId: string, 
     const step = error instanceof StepFailure ? error.step : null;
     const message = errorMessage(error);
     if (isPermanent(cause) || attempt.number >= attempt.max) {
-      const final = isPermanent(cause) ? message : `gave up after ${attempt.number} attempts: ${message}`;
+      const final = finalFailureMessage(cause, message, attempt.number);
       await failRun(pool, tenant, runId, step, final, attempt.number - 1);
       log.info('workflow run failed', { tenant, run_id: runId, step, error: final });
       return;
