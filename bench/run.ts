@@ -254,7 +254,7 @@ async function main() {
         // A drain dispatches deliveries whose own jobs run later and find nothing to do. Those
         // jobs finish before the worker stops: left in the queue, they would slow the no-op
         // baseline's job fetches (and pile up round after round).
-        jobRates.push(await timeUntilDrained(pool, `select count(*) as n from graphile_worker.jobs where task_identifier = 'dispatch_delivery'`, JOBS, started));
+        jobRates.push(await timeUntilDrained(pool, `select count(*) as n from graphile_worker.jobs where task_identifier in ('dispatch_webhook', 'dispatch_delivery')`, JOBS, started));
         await worker.stop();
         const failed = await pendingCount(pool, `select count(*) as n from intake.inbound_webhook_deliveries where dispatch_status = 'failed'`);
         if (failed > 0) throw new Error(`${failed} deliveries failed during the worker benchmark`);

@@ -70,6 +70,7 @@ async function ticketsOf(hook: Hook) {
   return rows;
 }
 
+/** The delivery's own dispatch_delivery job (a retry's), if it has one. */
 async function jobFor(deliveryId: string) {
   const { rows } = await db.pool.query(`select * from graphile_worker.jobs where key = $1`, [`dispatch:${deliveryId}`]);
   return rows[0];
@@ -81,8 +82,12 @@ async function failedDelivery(hook: Hook, payload: unknown) {
   expect(delivery.dispatch_status).toBe('failed');
   expect(delivery.retry_count).toBe(0);
   expect(delivery.handler_outcome).toEqual({ error: delivery.error_message });
-  // Not retried: the job is gone, not waiting for another attempt.
-  await waitFor(async () => ((await jobFor(delivery.delivery_id)) === undefined ? true : undefined), 5000, 'the job to be removed');
+  // Not retried: it got no job of its own, and no dispatch job is left waiting.
+  expect(await jobFor(delivery.delivery_id)).toBeUndefined();
+  await waitFor(async () => {
+    const { rows } = await db.pool.query(`select 1 from graphile_worker.jobs where task_identifier in ('dispatch_webhook', 'dispatch_delivery')`);
+    return rows.length === 0 ? true : undefined;
+  }, 5000, 'the dispatch jobs to complete');
   expect(await ticketsOf(hook)).toEqual([]);
   return delivery;
 }
@@ -311,9 +316,13 @@ describe('ordering', () => {
     server = await startTestServer(db.url, { worker: false });
     const ids: string[] = [];
     for (const title of sent) ids.push(await send(hook, { ...alertmanager, title }));
+    // Each answered request was its own batch, with its own dispatch_webhook job; a first attempt
+    // has no job of its own to show in the "what is stuck" view.
     const { rows } = await db.pool.query(
-      `select count(*)::int as n from intake.undispatched_deliveries where inbound_webhook_id = $1 and job_id is not null`, [hook.id]);
-    expect(rows[0].n).toBe(10);
+      `select count(*)::int as n, count(job_id)::int as with_job from intake.undispatched_deliveries where inbound_webhook_id = $1`, [hook.id]);
+    expect(rows[0]).toEqual({ n: 10, with_job: 0 });
+    const { rows: jobs } = await db.pool.query(`select count(*)::int as n from graphile_worker.jobs where task_identifier = 'dispatch_webhook'`);
+    expect(jobs[0].n).toBe(10);
 
     const worker = await startTestServer(db.url, { receiver: false, env: { INTAKE_WORKER_CONCURRENCY: '8' } });
     try {

@@ -124,7 +124,19 @@ describe('the recorder on Postgres', () => {
       [webhookId],
     );
     expect(rows[0]).toEqual({ pending: 17, duplicates: 7 });
-    const jobs = await db.pool.query(`select count(*)::int as n from graphile_worker.jobs where task_identifier = 'dispatch_delivery'`);
-    expect(jobs.rows[0].n).toBe(17);
+    // Every transaction that recorded a new delivery enqueued the webhook's dispatch_webhook job
+    // in it, once; duplicates need none.
+    const recordedIn = await db.pool.query(
+      `select distinct xmin::text as tx from intake.inbound_webhook_deliveries where inbound_webhook_id = $1 and dispatch_status = 'pending' order by 1`,
+      [webhookId],
+    );
+    const jobs = await db.pool.query(
+      `select j.xmin::text as tx, j.payload from graphile_worker._private_jobs j
+         join graphile_worker._private_tasks t on t.id = j.task_id
+        where t.identifier = 'dispatch_webhook' order by 1`,
+    );
+    expect(jobs.rows.map((j) => j.tx)).toEqual(recordedIn.rows.map((r) => r.tx));
+    for (const job of jobs.rows) expect(job.payload).toEqual({ tenant: expect.any(String), inbound_webhook_id: webhookId });
+    expect(await db.pool.query(`select 1 from graphile_worker.jobs where task_identifier = 'dispatch_delivery'`)).toMatchObject({ rowCount: 0 });
   });
 });

@@ -57,22 +57,16 @@ it('a worker killed after the dispatch commit creates no second ticket', async (
   expect(res.status).toBe(200);
   const { delivery_id } = await res.json();
 
-  // Before any worker: the pending delivery sits beside its job in the "what is stuck" view.
+  // Before any worker: the pending delivery is in the "what is stuck" view. Its first attempt
+  // waits for the webhook's dispatch_webhook job, enqueued with it; it has no job of its own.
   const { rows: stuck } = await db.pool.query(`select * from intake.undispatched_deliveries where delivery_id = $1`, [delivery_id]);
   expect(stuck).toHaveLength(1);
-  expect(stuck[0]).toMatchObject({
-    inbound_webhook_id: hook.id,
-    webhook_slug: 'alerts',
-    retry_count: 0,
-    error_message: null,
-    attempts: 0,
-    max_attempts: 8,
-    locked_at: null,
-    locked_by: null,
-    last_error: null,
-  });
-  expect(stuck[0].job_id).not.toBeNull();
-  expect(stuck[0].job_queue).toBeNull(); // dispatch jobs run in parallel, on no named queue
+  expect(stuck[0]).toMatchObject({ inbound_webhook_id: hook.id, webhook_slug: 'alerts', retry_count: 0, error_message: null, job_id: null });
+  const webhookJobs = async () => (await db.pool.query(`select * from graphile_worker.jobs where task_identifier = 'dispatch_webhook'`)).rows;
+  const queued = await webhookJobs();
+  expect(queued).toHaveLength(1);
+  // dispatch jobs run in parallel, on no named queue, and are not keyed
+  expect(queued[0]).toMatchObject({ attempts: 0, max_attempts: 25, queue_name: null, key: null, locked_at: null, last_error: null });
 
   // A worker process that dies (SIGKILL) right after the dispatch transaction commits.
   const killed = await runWorkerProcess({
@@ -88,8 +82,9 @@ it('a worker killed after the dispatch commit creates no second ticket', async (
   expect(deliveries[0]).toMatchObject({ dispatch_status: 'dispatched', retry_count: 0 });
   expect(deliveries[0].handler_outcome).toMatchObject({ action: 'createTicket', ticket_id: ticket!.ticket_id, created: true });
   // The job was never completed: still there, locked by the dead worker.
-  const { rows: jobs } = await db.pool.query(`select * from graphile_worker.jobs where key = $1`, [`dispatch:${delivery_id}`]);
+  const jobs = await webhookJobs();
   expect(jobs).toHaveLength(1);
+  expect(jobs[0].id).toBe(queued[0].id);
   expect(jobs[0].attempts).toBe(1);
   expect(jobs[0].locked_at).not.toBeNull();
   expect(jobs[0].locked_by).toEqual(expect.any(String));
@@ -101,7 +96,7 @@ it('a worker killed after the dispatch commit creates no second ticket', async (
   await db.pool.query(`select graphile_worker.force_unlock_workers(array[$1::text])`, [jobs[0].locked_by]);
   worker = await startTestServer(db.url, { receiver: false });
   await waitFor(async () => {
-    const { rows } = await db.pool.query(`select 1 from graphile_worker.jobs where key = $1`, [`dispatch:${delivery_id}`]);
+    const { rows } = await db.pool.query(`select 1 from graphile_worker.jobs where id = $1`, [jobs[0].id]);
     return rows.length === 0 ? true : undefined;
   }, 15_000, 'the re-run job to complete');
 

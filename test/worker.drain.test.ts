@@ -1,9 +1,10 @@
 // The dispatch drain (worker/dispatch.ts): dispatch jobs run in parallel, and the job that holds a
-// webhook's drain lock applies that webhook's pending deliveries in arrival order, each under its
-// own savepoint. Deliveries are recorded here with intake.receive_deliveries() (as the receiver
+// webhook's drain lock applies that webhook's pending deliveries in arrival order. The receiver
+// enqueues one dispatch_webhook job per webhook per batch; a delivery whose attempt failed
+// transiently gets a dispatch_delivery job of its own. Deliveries are recorded here with intake.receive_deliveries() (as the receiver
 // does) while no worker runs, so the arrival order and the backlog are the test's to choose.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DRAIN_LIMIT, dispatchDelivery } from '../worker/dispatch.ts';
+import { DRAIN_LIMIT, dispatchDelivery, drainWebhook } from '../worker/dispatch.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { makeTenant, makeWebhook, settledDelivery, startTestServer, waitFor, type TestServer } from './support/server.ts';
 
@@ -67,13 +68,26 @@ async function ticketTitles(hook: string): Promise<string[]> {
   return rows.map((r) => r.title);
 }
 
+/** The deliveries' own dispatch_delivery jobs (a retry's, a replay's). */
 async function jobsOf(ids: string[]) {
   const { rows } = await db.pool.query(`select * from graphile_worker.jobs where key = any($1::text[])`, [ids.map((id) => `dispatch:${id}`)]);
   return rows;
 }
 
-async function allJobsDone(ids: string[], timeoutMs = 20_000) {
-  await waitFor(async () => ((await jobsOf(ids)).length === 0 ? true : undefined), timeoutMs, 'every dispatch job to complete');
+/** Queued dispatch jobs of either task, with their payloads, in the order they were added. */
+async function dispatchJobs() {
+  const { rows } = await db.pool.query(
+    `select t.identifier as task, j.payload, j.key, q.queue_name, j.attempts, j.run_at
+       from graphile_worker._private_jobs j
+       join graphile_worker._private_tasks t on t.id = j.task_id
+       left join graphile_worker._private_job_queues q on q.id = j.job_queue_id
+      where t.identifier in ('dispatch_webhook', 'dispatch_delivery')
+      order by j.id`);
+  return rows;
+}
+
+async function allJobsDone(timeoutMs = 20_000) {
+  await waitFor(async () => ((await dispatchJobs()).length === 0 ? true : undefined), timeoutMs, 'every dispatch job to complete');
 }
 
 const titles = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
@@ -91,11 +105,13 @@ describe('order', () => {
       const items = slice(sentA).flatMap((title, i) => [{ hook: a, body: { title } }, { hook: b, body: { title: slice(sentB)[i]! } }]);
       ids.push(...(await record(items)));
     }
-    expect(await jobsOf(ids)).toHaveLength(2 * n);
-    for (const job of await jobsOf(ids)) expect(job.queue_name).toBeNull(); // run in parallel, not on a serial queue
+    // One job per webhook per batch, none per delivery; unkeyed, and on no serial queue.
+    const jobs = await dispatchJobs();
+    expect(jobs.map((j) => [j.task, j.payload.inbound_webhook_id])).toEqual(Array.from({ length: 4 }, () => [['dispatch_webhook', a], ['dispatch_webhook', b]]).flat());
+    for (const job of jobs) expect(job).toMatchObject({ key: null, queue_name: null, payload: { tenant } });
 
     worker = await startTestServer(db.url, { receiver: false, env: { INTAKE_WORKER_CONCURRENCY: '8' } });
-    await allJobsDone(ids);
+    await allJobsDone();
     const rows = await deliveries(ids);
     expect(rows.filter((r) => r.dispatch_status !== 'dispatched')).toEqual([]);
     expect(await ticketTitles(a)).toEqual(sentA);
@@ -129,7 +145,7 @@ describe('failures inside a drain', () => {
       { hook, body: { title: 'p5', priority: 'low' } },
     ]);
     worker = await startTestServer(db.url, { receiver: false, env: { INTAKE_WORKER_CONCURRENCY: '4' } });
-    await allJobsDone(ids); // the failed one is not retried either
+    await allJobsDone(); // the failed one is not retried either
     const rows = await deliveries(ids);
     expect(rows.map((r) => r.dispatch_status)).toEqual(['dispatched', 'dispatched', 'failed', 'dispatched', 'failed', 'dispatched']);
     for (const failed of [rows[2], rows[4]]) expect(failed).toMatchObject({ retry_count: 0, handler_outcome: { error: failed.error_message } });
@@ -159,11 +175,13 @@ describe('failures inside a drain', () => {
       let rows = await deliveries(ids);
       expect(rows.map((r) => r.dispatch_status)).toEqual(['dispatched', 'pending', 'dispatched']);
       expect(rows[1].retry_count).toBe(1);
-      expect(rows[1].error_message).toMatch(/^attempt failed inside another delivery's dispatch, will retry: .*permission denied for table clients/);
+      expect(rows[1].error_message).toMatch(/^attempt failed inside a drain of its webhook, will retry: .*permission denied for table clients/);
       expect(await ticketTitles(hook)).toEqual(['t0', 't2']);
-      // Its own job is untouched, and later drains pass it by.
-      const [job] = await jobsOf([ids[1]!]);
-      expect(job).toMatchObject({ attempts: 0, last_error: null });
+      // It has a job of its own now, which backs off before its first run; later drains pass it by.
+      const own = await jobsOf([ids[1]!]);
+      expect(own).toHaveLength(1);
+      expect(own[0]).toMatchObject({ task_identifier: 'dispatch_delivery', attempts: 0, last_error: null });
+      expect(new Date(own[0].run_at).getTime()).toBeGreaterThan(Date.now());
       const later = await record([{ hook, body: { title: 't3' } }]);
       await dispatchDelivery(db.pool, tenant, later[0]!, { number: 1, max: 8 }, OPTIONS);
       expect((await deliveries([ids[1]!, later[0]!])).map((r) => r.dispatch_status)).toEqual(['pending', 'dispatched']);
@@ -182,7 +200,7 @@ describe('failures inside a drain', () => {
       const settled = await settledDelivery(db.pool, ids[1]!, 20_000);
       expect(settled).toMatchObject({ dispatch_status: 'dispatched', retry_count: 1, error_message: null });
       expect(settled.handler_outcome).toMatchObject({ action: 'createTicket', created: true });
-      await allJobsDone([...ids, ...later]);
+      await allJobsDone();
       // Overtaken by the deliveries behind it, as a failing job was in a serial queue.
       expect(await ticketTitles(hook)).toEqual(['t0', 't2', 't3', 't1']);
       rows = await deliveries(ids);
@@ -199,15 +217,17 @@ describe('jobs of drained deliveries', () => {
     const hook = await ticketWebhook('once', { title: 'title' });
     const sent = titles('o', 5);
     const ids = await record(sent.map((title) => ({ hook, body: { title } })));
-    // One worker slot: the first job drains all five, the other four find theirs dispatched.
+    // One batch, one job: it drains all five in one transaction.
+    expect((await dispatchJobs()).map((j) => j.task)).toEqual(['dispatch_webhook']);
     worker = await startTestServer(db.url, { receiver: false, env: { INTAKE_WORKER_CONCURRENCY: '1' } });
-    await allJobsDone(ids);
+    await allJobsDone();
     const rows = await deliveries(ids);
     expect(new Set(rows.map((r) => r.tx)).size).toBe(1);
     expect(await ticketTitles(hook)).toEqual(sent);
     expect(new Set(rows.map((r) => r.handler_outcome.ticket_id)).size).toBe(5);
 
-    // Any of them run again (a retry, a worker that died after the commit): still nothing.
+    // Any job run again (a retry, a worker that died after the commit): still nothing.
+    await drainWebhook(db.pool, tenant, hook, OPTIONS);
     for (const id of ids) await dispatchDelivery(db.pool, tenant, id, { number: 2, max: 8 }, OPTIONS);
     expect(await ticketTitles(hook)).toEqual(sent);
     expect(await deliveries(ids)).toEqual(rows);

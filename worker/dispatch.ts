@@ -1,19 +1,27 @@
-// Dispatching. A job for delivery D of webhook W drains W: in ONE transaction (as intake_app,
-// tenant set) it takes W's drain lock, re-checks D is still pending, and dispatches W's pending
-// deliveries in arrival order, then commits once. A failure affects only its own delivery: the
-// drain runs without savepoints until an action fails, then again with one per delivery.
+// Dispatching. A drain of webhook W, in ONE transaction (as intake_app, tenant set), takes W's
+// drain lock and dispatches W's pending deliveries in arrival order, then commits once. A failure
+// affects only its own delivery: the drain runs without savepoints until an action fails, then
+// again with one per delivery.
 //
 // Why a drain: one webhook's deliveries must take effect in arrival order. Serial graphile-worker
 // queues gave that, but cut graphile-worker's own job rate by more than half. Now dispatch jobs
 // run in parallel; the drain lock (a transaction-level advisory lock on the webhook) makes jobs of
-// one webhook wait for each other, and whichever holds it applies everything pending in order. A
-// job whose delivery an earlier drain already applied (or that runs twice: a retry, a worker that
-// died after commit) finds it no longer pending and does nothing.
+// one webhook wait for each other, and whichever holds it applies everything pending in order.
+//
+// Two tasks drain:
+//   dispatch_webhook {tenant, inbound_webhook_id}: the receiver enqueues one per webhook per
+//     batch, in the batch's transaction. It drains the webhook's pending first attempts until
+//     none is left. A job that finds them already drained by an earlier one ends after one
+//     indexed lookup.
+//   dispatch_delivery {tenant, delivery_id}: a replay, a test delivery, or the retries of a
+//     delivery D whose attempt failed transiently. It drains W with D in it and counts D's
+//     attempts; once D is dispatched or failed, a second run does nothing.
 //
 // Which deliveries a drain takes: the pending ones that never failed (retry_count = 0), and D
 // itself, by (received_at, delivery_id), at most DRAIN_LIMIT per transaction. A delivery that
-// failed transiently is left to its own job's retries, so later deliveries overtake it, as they
-// overtook a failing job in a serial queue.
+// fails transiently inside a drain gets a dispatch_delivery job of its own, run after a backoff,
+// and later drains pass it by: later deliveries overtake it, as they overtook a failing job in a
+// serial queue.
 //
 // Each delivery:
 //   direct_action: the webhook's JSONata field mapping is evaluated and validated against the
@@ -72,9 +80,19 @@ interface PendingRow {
  */
 type HandlerWork = (client: pg.PoolClient, references: Map<string, string>) => Promise<Record<string, unknown>>;
 
+/** What a drain is for: one delivery's job (D, with its attempts), or a webhook's. */
+type DrainTarget = { deliveryId: string; attempt: Attempt } | { webhookId: string };
+
+/**
+ * A delivery whose attempt failed transiently inside a drain that was not its own gets a
+ * dispatch_delivery job, run after this long; graphile-worker's backoff takes over from there.
+ */
+const OWN_RETRY_DELAY_SECONDS = 3;
+
 type DrainResult =
   | { state: 'not pending' }
-  /** D lies beyond this transaction's DRAIN_LIMIT deliveries: drain the next ones */
+  /** D lies beyond this transaction's DRAIN_LIMIT deliveries, or a webhook's drain took a full
+   * DRAIN_LIMIT: drain the next ones */
   | { state: 'not reached' }
   /** an action failed in a drain without savepoints; rolled back: drain again, carefully */
   | { state: 'redo carefully' }
@@ -104,7 +122,7 @@ export async function dispatchDelivery(
   let result: DrainResult = { state: 'not reached' };
   try {
     do {
-      result = await drain(pool, tenant, deliveryId, attempt, options, result.state === 'redo carefully');
+      result = await drain(pool, tenant, { deliveryId, attempt }, options, result.state === 'redo carefully');
       if (result.state === 'done' || result.state === 'not reached') options.afterCommit?.();
     } while (result.state === 'not reached' || result.state === 'redo carefully');
   } catch (error) {
@@ -136,8 +154,31 @@ export async function dispatchDelivery(
 const retryMessage = (attempt: Attempt, message: string) => `attempt ${attempt.number} of ${attempt.max} failed, will retry: ${message}`;
 
 /**
- * One drain transaction: takes the webhook's drain lock, loads its pending deliveries (if D is
- * still pending), dispatches them in order and commits.
+ * A dispatch_webhook job: drains the webhook's pending first attempts until none is left. A
+ * failure of a drain transaction itself (its opening, the commit; not an action) is thrown, and
+ * graphile-worker retries the job; the deliveries stay pending meanwhile.
+ */
+export async function drainWebhook(pool: pg.Pool, tenant: string, webhookId: string, options: DispatchOptions): Promise<void> {
+  if (!UUID.test(tenant) || !UUID.test(webhookId)) throw new Error(`dispatch: tenant and inbound_webhook_id must be uuids`);
+  // Most of these jobs find their batch already drained by an earlier job of the webhook: one
+  // indexed lookup (a prepared statement) settles that without opening a transaction.
+  const { rows } = await pool.query({
+    name: 'intake-dispatch-webhook-pending',
+    text: `select 1 from intake.inbound_webhook_deliveries
+            where tenant = $1 and inbound_webhook_id = $2 and dispatch_status = 'pending' and retry_count = 0 limit 1`,
+    values: [tenant, webhookId],
+  });
+  if (!rows[0]) return;
+  let result: DrainResult = { state: 'not reached' };
+  do {
+    result = await drain(pool, tenant, { webhookId }, options, result.state === 'redo carefully');
+    if (result.state === 'done' || result.state === 'not reached') options.afterCommit?.();
+  } while (result.state === 'not reached' || result.state === 'redo carefully');
+}
+
+/**
+ * One drain transaction: takes the webhook's drain lock, loads its pending deliveries (for D's
+ * job: if D is still pending), dispatches them in order and commits.
  *
  * Careful, each delivery runs under its own savepoint, so a failure undoes that delivery alone.
  * But the savepoint costs a round trip per delivery, and drains of one tenant's webhooks take
@@ -151,11 +192,13 @@ const retryMessage = (attempt: Attempt, message: string) => `attempt ${attempt.n
 async function drain(
   pool: pg.Pool,
   tenant: string,
-  deliveryId: string,
-  attempt: Attempt,
+  target: DrainTarget,
   options: DispatchOptions,
   careful: boolean,
 ): Promise<DrainResult> {
+  const deliveryId = 'deliveryId' in target ? target.deliveryId : null;
+  const webhookId = 'webhookId' in target ? target.webhookId : null;
+  const attempt = 'attempt' in target ? target.attempt : { number: 1, max: 1 };
   const client = await pool.connect();
   try {
     // Round trips are most of a dispatch's cost, so the opening (begin, role and tenant, drain
@@ -171,30 +214,43 @@ async function drain(
     // locked by a transaction and updated by its subtransaction gets a multixact for its xmax,
     // which stalled every drain that read such rows (LWLock MultiXactMemberSLRU, measured in the
     // benchmark).
+    const opening = deliveryId !== null
+      ? `select pg_advisory_xact_lock(hashtextextended('intake-drain:' || d.inbound_webhook_id::text, 0))
+           from intake.inbound_webhook_deliveries d
+          where d.tenant = '${tenant}' and d.delivery_id = '${deliveryId}';
+         select d.dispatch_status, w.inbound_webhook_id, w.slug, w.mapping_namespace, w.handler_type, w.handler_config, w.config_version
+           from intake.inbound_webhook_deliveries d
+           join intake.inbound_webhooks w on w.tenant = d.tenant and w.inbound_webhook_id = d.inbound_webhook_id
+          where d.tenant = '${tenant}' and d.delivery_id = '${deliveryId}';
+         select p.delivery_id, p.request_body
+           from intake.inbound_webhook_deliveries p
+          where p.tenant = '${tenant}'
+            and p.inbound_webhook_id = (select d.inbound_webhook_id from intake.inbound_webhook_deliveries d
+                                         where d.tenant = '${tenant}' and d.delivery_id = '${deliveryId}' and d.dispatch_status = 'pending')
+            and p.dispatch_status = 'pending' and (p.retry_count = 0 or p.delivery_id = '${deliveryId}')
+          order by p.received_at, p.delivery_id
+          limit ${DRAIN_LIMIT}
+            for no key update;`
+      : `select pg_advisory_xact_lock(hashtextextended('intake-drain:' || '${webhookId}'::uuid::text, 0));
+         select 'pending' as dispatch_status, w.inbound_webhook_id, w.slug, w.mapping_namespace, w.handler_type, w.handler_config, w.config_version
+           from intake.inbound_webhooks w
+          where w.tenant = '${tenant}' and w.inbound_webhook_id = '${webhookId}';
+         select p.delivery_id, p.request_body
+           from intake.inbound_webhook_deliveries p
+          where p.tenant = '${tenant}' and p.inbound_webhook_id = '${webhookId}'
+            and p.dispatch_status = 'pending' and p.retry_count = 0
+          order by p.received_at, p.delivery_id
+          limit ${DRAIN_LIMIT}
+            for no key update;`;
     const opened = (await client.query(
       `begin;
        select set_config('role', 'intake_app', true), set_config('intake.tenant', '${tenant}', true);
-       select pg_advisory_xact_lock(hashtextextended('intake-drain:' || d.inbound_webhook_id::text, 0))
-         from intake.inbound_webhook_deliveries d
-        where d.tenant = '${tenant}' and d.delivery_id = '${deliveryId}';
-       select d.dispatch_status, w.inbound_webhook_id, w.slug, w.mapping_namespace, w.handler_type, w.handler_config, w.config_version
-         from intake.inbound_webhook_deliveries d
-         join intake.inbound_webhooks w on w.tenant = d.tenant and w.inbound_webhook_id = d.inbound_webhook_id
-        where d.tenant = '${tenant}' and d.delivery_id = '${deliveryId}';
-       select p.delivery_id, p.request_body
-         from intake.inbound_webhook_deliveries p
-        where p.tenant = '${tenant}'
-          and p.inbound_webhook_id = (select d.inbound_webhook_id from intake.inbound_webhook_deliveries d
-                                       where d.tenant = '${tenant}' and d.delivery_id = '${deliveryId}' and d.dispatch_status = 'pending')
-          and p.dispatch_status = 'pending' and (p.retry_count = 0 or p.delivery_id = '${deliveryId}')
-        order by p.received_at, p.delivery_id
-        limit ${DRAIN_LIMIT}
-          for no key update;
+       ${opening}
        ${careful ? 'savepoint delivery' : ''}`,
     )) as unknown as pg.QueryResult[];
     const webhook = opened[3]?.rows[0] as WebhookRow | undefined;
     const pending = (opened[4]?.rows ?? []) as PendingRow[];
-    if (!webhook) log.warn('dispatch: delivery no longer exists', { tenant, delivery_id: deliveryId });
+    if (!webhook) log.warn(`dispatch: ${deliveryId ? 'delivery' : 'webhook'} no longer exists`, { tenant, ...target });
     if (webhook?.dispatch_status !== 'pending' || pending.length === 0) {
       await client.query('rollback');
       return { state: 'not pending' };
@@ -213,6 +269,8 @@ async function drain(
     // outcomes are part of this transaction either way), and one statement per failure.
     const dispatched: { delivery_id: string; outcome: Record<string, unknown>; duration_ms: number; retries: number }[] = [];
     const failures: string[] = [];
+    /** deliveries that failed transiently inside this drain and are not D: each gets its own job */
+    const ownRetries: string[] = [];
     for (const [i, row] of pending.entries()) {
       const isD = row.delivery_id === deliveryId;
       reached ||= isD;
@@ -238,7 +296,7 @@ async function drain(
         const message = errorMessage(error);
         let record: string;
         if (isPermanent(error) || (isD && attempt.number >= attempt.max)) {
-          const final = finalFailureMessage(error, message, attempt.number);
+          const final = finalFailureMessage(error, message, isD ? attempt.number : 1);
           const text = client.escapeLiteral(final);
           record = `set dispatch_status = 'failed', error_message = ${text}, handler_outcome = jsonb_build_object('error', ${text}::text),
                         retry_count = greatest(retry_count, ${earlierAttempts}), duration_ms = ${Math.round(performance.now() - began)},
@@ -248,9 +306,10 @@ async function drain(
           record = `set retry_count = greatest(retry_count, ${attempt.number}), error_message = ${client.escapeLiteral(retryMessage(attempt, message))}`;
           retry = error;
         } else {
-          // Its own job (still queued) retries it; until then later drains pass it by.
+          // Its own job retries it, after a backoff; until then later drains pass it by.
           record = `set retry_count = greatest(retry_count, 1),
-                        error_message = ${client.escapeLiteral(`attempt failed inside another delivery's dispatch, will retry: ${message}`)}`;
+                        error_message = ${client.escapeLiteral(`attempt failed inside a drain of its webhook, will retry: ${message}`)}`;
+          ownRetries.push(row.delivery_id);
           log.debug('delivery failed inside a drain; its own job will retry it', { tenant, delivery_id: row.delivery_id, error: message });
         }
         failures.push(`update intake.inbound_webhook_deliveries ${record} where tenant = '${tenant}' and delivery_id = '${row.delivery_id}'`);
@@ -259,6 +318,8 @@ async function drain(
     await client.query(
       `${careful ? 'release savepoint delivery;' : ''}
        ${failures.map((update) => `${update};`).join('\n')}
+       ${ownRetries.map((id) => `select intake_private.enqueue_dispatch('${tenant}', '${id}', '${webhook.inbound_webhook_id}',
+                                   now() + interval '${OWN_RETRY_DELAY_SECONDS} seconds');`).join('\n')}
        update intake.inbound_webhook_deliveries d
           set dispatch_status = 'dispatched', handler_outcome = v.outcome, error_message = null, dispatched_at = clock_timestamp(),
               duration_ms = v.duration_ms, retry_count = greatest(d.retry_count, v.retries)
@@ -268,6 +329,7 @@ async function drain(
           and d.delivery_id = any('{${dispatched.map((d) => d.delivery_id).join(',')}}'::uuid[]); -- the primary key, whatever the estimates
        commit`,
     );
+    if (deliveryId === null) return pending.length < DRAIN_LIMIT ? { state: 'done' } : { state: 'not reached' };
     return reached ? { state: 'done', ...(retry === undefined ? {} : { retry }) } : { state: 'not reached' };
   } catch (error) {
     await client.query('rollback').catch(() => {});

@@ -3,6 +3,7 @@ import { Logger, run, type Runner } from 'graphile-worker';
 import type pg from 'pg';
 import { log } from '../core/log.ts';
 import { dispatchDeliveryTask } from './tasks/dispatch_delivery.ts';
+import { dispatchWebhookTask } from './tasks/dispatch_webhook.ts';
 import { runWorkflowTask } from './tasks/run_workflow.ts';
 
 export interface WorkerOptions {
@@ -25,6 +26,7 @@ export async function startWorker(pool: pg.Pool, options: WorkerOptions): Promis
   const afterCommit = process.env.INTAKE_FAULT_KILL_AFTER_DISPATCH_COMMIT === '1'
     ? () => process.kill(process.pid, 'SIGKILL') // tests only: die between commit and job completion
     : undefined;
+  const dispatchOptions = { jsonataTimeoutMs: options.jsonataTimeoutMs, ...(afterCommit ? { afterCommit } : {}) };
   return run({
     pgPool: pool,
     concurrency: options.concurrency,
@@ -32,7 +34,8 @@ export async function startWorker(pool: pg.Pool, options: WorkerOptions): Promis
     pollInterval: POLL_INTERVAL_MS,
     logger: workerLogger,
     taskList: {
-      dispatch_delivery: dispatchDeliveryTask(pool, { jsonataTimeoutMs: options.jsonataTimeoutMs, ...(afterCommit ? { afterCommit } : {}) }),
+      dispatch_webhook: dispatchWebhookTask(pool, dispatchOptions),
+      dispatch_delivery: dispatchDeliveryTask(pool, dispatchOptions),
       run_workflow: runWorkflowTask(pool, { jsonataTimeoutMs: options.jsonataTimeoutMs }),
     },
   });

@@ -1,5 +1,5 @@
 -- The receiver's one SQL call: records a batch of verified requests and enqueues their
--- dispatch jobs in the same transaction (one add_jobs call, so one NOTIFY per batch), or
+-- dispatch in the same transaction (one add_jobs call, so one NOTIFY per batch), or
 -- answers that an idempotency key was already taken inside its window.
 -- The receiver batches requests that arrive while earlier ones are being committed; a request
 -- on a quiet system is a batch of one. Items are processed in array order (arrival order).
@@ -17,7 +17,10 @@ create or replace function intake.receive_deliveries(p_items jsonb)
   set search_path = pg_catalog
   -- Generic plans, planned once per session: this is called thousands of times a second with
   -- one jsonb parameter of the same shape, and re-planning every statement (here and inside
-  -- graphile_worker.add_jobs) was about a third of its cost.
+  -- graphile_worker.add_jobs) was about a third of its cost. A generic plan keeps the table sizes
+  -- of its first call: add_jobs' update of keyed jobs was planned as a scan of graphile-worker's
+  -- job table when that was empty, and cost grew with every job queued behind a busy worker. One
+  -- unkeyed job per webhook per batch (below) keeps that scan short and rare.
   set plan_cache_mode = force_generic_plan
   as $$
 declare
@@ -182,20 +185,24 @@ begin
       ) first
      where w.tenant = first.tenant and w.inbound_webhook_id = first.webhook and w.sample_capture_until > now();
 
-    -- One add_jobs call for the batch (one NOTIFY). No queue: a job drains its webhook's pending
-    -- deliveries in arrival order under the webhook's lock (worker/dispatch.ts); run_at is the
-    -- arrival time (never in the future), so jobs are also picked roughly in that order. Built
-    -- inside the query, not in a declared variable, so this file loads before the
+    -- One dispatch_webhook job per webhook in the batch, in one add_jobs call (one NOTIFY). The
+    -- job drains its webhook's pending deliveries in arrival order under the webhook's lock
+    -- (worker/dispatch.ts), so a job per delivery would only add rows for the worker to skip: one
+    -- per webhook made this call about twice as cheap. Its run_at is the batch's first arrival
+    -- (never in the future). No job key: a keyed job that a worker locks between add_jobs' own
+    -- steps is neither updated nor replaced, and this batch's deliveries would wait for the next.
+    -- Built inside the query, not in a declared variable, so this file loads before the
     -- graphile_worker schema exists.
     perform graphile_worker.add_jobs(array(
       select row(
-        'dispatch_delivery',
-        json_build_object('tenant', n->>'tenant', 'delivery_id', n->>'delivery_id'),
+        'dispatch_webhook',
+        json_build_object('tenant', n->>'tenant', 'inbound_webhook_id', n->>'webhook'),
         null,
-        least((n->>'received_at')::timestamptz, now()), 8, 'dispatch:' || (n->>'delivery_id'), null, null
+        least(min((n->>'received_at')::timestamptz), now()), 25, null, null, null
       )::graphile_worker.job_spec
       from jsonb_array_elements(v_new) n
-      order by (n->>'idx')::int
+      group by n->>'tenant', n->>'webhook'
+      order by min((n->>'idx')::int)
     ));
   end if;
 end

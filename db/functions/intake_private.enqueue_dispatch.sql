@@ -3,10 +3,15 @@
 -- (worker/dispatch.ts). Databases loaded before that still hold the function: drop it here,
 -- the file that replaced its last use.
 drop function if exists intake_private.dispatch_queue_name(uuid);
+-- It took three arguments before p_run_at.
+drop function if exists intake_private.enqueue_dispatch(uuid, uuid, uuid);
 
--- Enqueues the dispatch job for one delivery, in the caller's transaction, so a delivery row
--- never exists without its job nor a job without its row. The job carries ids only.
-create or replace function intake_private.enqueue_dispatch(p_tenant uuid, p_delivery_id uuid, p_inbound_webhook_id uuid)
+-- Enqueues a dispatch_delivery job for one delivery, in the caller's transaction: for a replay or
+-- a test delivery, and for a delivery whose first attempt failed transiently inside a webhook's
+-- drain (its retries, from p_run_at). The job carries ids only. First attempts of received
+-- deliveries go through their webhook's dispatch_webhook job instead (receive_deliveries).
+create or replace function intake_private.enqueue_dispatch(p_tenant uuid, p_delivery_id uuid, p_inbound_webhook_id uuid,
+                                                           p_run_at timestamptz default null)
   returns void
   language plpgsql volatile security definer
   set search_path = pg_catalog
@@ -29,17 +34,17 @@ begin
   end if;
   -- No queue: dispatch jobs run in parallel; the job that takes the webhook's drain lock
   -- dispatches its pending deliveries in arrival order. run_at is the arrival time (never in the
-  -- future), as for the receiver's jobs.
+  -- future), as for the receiver's jobs, unless the caller sets a later one (a retry's backoff).
   perform graphile_worker.add_job(
     identifier => 'dispatch_delivery',
     payload => json_build_object('tenant', p_tenant, 'delivery_id', p_delivery_id),
-    run_at => least(v_received_at, now()),
+    run_at => coalesce(p_run_at, least(v_received_at, now())),
     max_attempts => 8,
     job_key => 'dispatch:' || p_delivery_id::text,
     job_key_mode => 'preserve_run_at'
   );
 end
 $$;
-comment on function intake_private.enqueue_dispatch(uuid, uuid, uuid) is
+comment on function intake_private.enqueue_dispatch(uuid, uuid, uuid, timestamptz) is
   'Adds the dispatch_delivery job for a delivery (same transaction as the caller).';
-grant execute on function intake_private.enqueue_dispatch(uuid, uuid, uuid) to intake_app, intake_user;
+grant execute on function intake_private.enqueue_dispatch(uuid, uuid, uuid, timestamptz) to intake_app, intake_user;

@@ -1,4 +1,5 @@
-// Task dispatch_delivery: payload `{tenant, delivery_id}` (ids only); the work is in ../dispatch.ts.
+// Task dispatch_delivery: payload `{tenant, delivery_id}` (ids only), for a replay, a test delivery or
+// the retries of a delivery whose attempt failed transiently; the work is in ../dispatch.ts.
 import type { Task } from 'graphile-worker';
 import type pg from 'pg';
 import { z } from 'zod';
