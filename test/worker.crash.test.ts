@@ -65,8 +65,8 @@ it('a worker killed after the dispatch commit creates no second ticket', async (
   const webhookJobs = async () => (await db.pool.query(`select * from graphile_worker.jobs where task_identifier = 'dispatch_webhook'`)).rows;
   const queued = await webhookJobs();
   expect(queued).toHaveLength(1);
-  // dispatch jobs run in parallel, on no named queue, and are not keyed
-  expect(queued[0]).toMatchObject({ attempts: 0, max_attempts: 25, queue_name: null, key: null, locked_at: null, last_error: null });
+  // dispatch jobs run in parallel, on no named queue; one per webhook while it is queued
+  expect(queued[0]).toMatchObject({ attempts: 0, max_attempts: 25, queue_name: null, key: `drain:${hook.id}`, locked_at: null, last_error: null });
 
   // A worker process that dies (SIGKILL) right after the dispatch transaction commits.
   const killed = await runWorkerProcess({

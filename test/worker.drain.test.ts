@@ -105,10 +105,14 @@ describe('order', () => {
       const items = slice(sentA).flatMap((title, i) => [{ hook: a, body: { title } }, { hook: b, body: { title: slice(sentB)[i]! } }]);
       ids.push(...(await record(items)));
     }
-    // One job per webhook per batch, none per delivery; unkeyed, and on no serial queue.
+    // One job per webhook, none per delivery: the first batch added them, keyed by webhook, and
+    // the later ones found them still queued. On no serial queue.
     const jobs = await dispatchJobs();
-    expect(jobs.map((j) => [j.task, j.payload.inbound_webhook_id])).toEqual(Array.from({ length: 4 }, () => [['dispatch_webhook', a], ['dispatch_webhook', b]]).flat());
-    for (const job of jobs) expect(job).toMatchObject({ key: null, queue_name: null, payload: { tenant } });
+    expect(jobs.map((j) => [j.task, j.payload.inbound_webhook_id, j.key])).toEqual([
+      ['dispatch_webhook', a, `drain:${a}`],
+      ['dispatch_webhook', b, `drain:${b}`],
+    ]);
+    for (const job of jobs) expect(job).toMatchObject({ queue_name: null, attempts: 0, payload: { tenant } });
 
     worker = await startTestServer(db.url, { receiver: false, env: { INTAKE_WORKER_CONCURRENCY: '8' } });
     await allJobsDone();
@@ -231,5 +235,62 @@ describe('jobs of drained deliveries', () => {
     for (const id of ids) await dispatchDelivery(db.pool, tenant, id, { number: 2, max: 8 }, OPTIONS);
     expect(await ticketTitles(hook)).toEqual(sent);
     expect(await deliveries(ids)).toEqual(rows);
+  });
+});
+
+describe('which job a batch enqueues', () => {
+  const queued = async (hook: string) => (await dispatchJobs()).filter((j) => j.payload.inbound_webhook_id === hook);
+  afterEach(async () => {
+    await db.pool.query(`delete from graphile_worker._private_jobs`);
+  });
+
+  it('while a drain of the webhook runs, an unkeyed job besides the queued one', async () => {
+    const hook = await ticketWebhook('draining', { title: 'title' });
+    await record([{ hook, body: { title: 'd0' } }]);
+    expect((await queued(hook)).map((j) => j.key)).toEqual([`drain:${hook}`]);
+    // A drain in progress holds the webhook's drain lock until it commits: the queued job may
+    // already be the one draining, past reading this batch, so the batch gets a job of its own.
+    const drain = await db.pool.connect();
+    try {
+      await drain.query('begin');
+      await drain.query(`select pg_advisory_xact_lock(hashtextextended('intake-drain:' || $1::uuid::text, 0))`, [hook]);
+      await record([{ hook, body: { title: 'd1' } }]);
+      expect((await queued(hook)).map((j) => j.key)).toEqual([`drain:${hook}`, null]);
+    } finally {
+      await drain.query('rollback');
+      drain.release();
+    }
+    await record([{ hook, body: { title: 'd2' } }]); // the queued keyed job suffices again
+    expect(await queued(hook)).toHaveLength(2);
+  });
+
+  it('a keyed job that a worker has locked is replaced; one that failed before is reset', async () => {
+    const hook = await ticketWebhook('locked', { title: 'title' });
+    await record([{ hook, body: { title: 'l0' } }]);
+    await db.pool.query(`update graphile_worker._private_jobs set locked_at = now(), locked_by = 'test' where key = $1`, [`drain:${hook}`]);
+    await record([{ hook, body: { title: 'l1' } }]);
+    const [running, fresh] = await queued(hook);
+    expect(running).toMatchObject({ key: null }); // graphile-worker gives the key up for the new job
+    expect(fresh).toMatchObject({ key: `drain:${hook}`, attempts: 0 });
+
+    // A job that failed waits out its backoff: the next batch does not count on it.
+    await db.pool.query(`delete from graphile_worker._private_jobs`);
+    await record([{ hook, body: { title: 'l2' } }]);
+    await db.pool.query(`update graphile_worker._private_jobs set attempts = 1, run_at = now() + interval '1 hour' where key = $1`, [`drain:${hook}`]);
+    await record([{ hook, body: { title: 'l3' } }]);
+    const [reset] = await queued(hook);
+    expect(reset).toMatchObject({ key: `drain:${hook}`, attempts: 0 });
+    expect(new Date(reset.run_at).getTime()).toBeLessThanOrEqual(Date.now());
+  });
+
+  it("a webhook's job drains on until nothing is pending", async () => {
+    const hook = await ticketWebhook('drain-all', { title: 'title' });
+    const sent = titles('w', 2 * DRAIN_LIMIT + 5);
+    const ids = await record(sent.map((title) => ({ hook, body: { title } })));
+    await drainWebhook(db.pool, tenant, hook, OPTIONS);
+    const rows = await deliveries(ids);
+    expect(rows.filter((r) => r.dispatch_status !== 'dispatched')).toEqual([]);
+    expect(await ticketTitles(hook)).toEqual(sent);
+    expect(new Set(rows.map((r) => r.tx)).size).toBe(3); // 50 + 50 + 5, one transaction each
   });
 });

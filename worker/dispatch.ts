@@ -9,10 +9,10 @@
 // one webhook wait for each other, and whichever holds it applies everything pending in order.
 //
 // Two tasks drain:
-//   dispatch_webhook {tenant, inbound_webhook_id}: the receiver enqueues one per webhook per
-//     batch, in the batch's transaction. It drains the webhook's pending first attempts until
-//     none is left. A job that finds them already drained by an earlier one ends after one
-//     indexed lookup.
+//   dispatch_webhook {tenant, inbound_webhook_id}: the receiver makes sure one will drain after
+//     each batch (intake.receive_deliveries: usually one queued job, keyed by the webhook, serves
+//     many batches). It drains the webhook's pending first attempts until none is left. A job
+//     that finds them already drained by an earlier one ends after one indexed lookup.
 //   dispatch_delivery {tenant, delivery_id}: a replay, a test delivery, or the retries of a
 //     delivery D whose attempt failed transiently. It drains W with D in it and counts D's
 //     attempts; once D is dispatched or failed, a second run does nothing.

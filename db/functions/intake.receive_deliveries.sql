@@ -19,8 +19,8 @@ create or replace function intake.receive_deliveries(p_items jsonb)
   -- one jsonb parameter of the same shape, and re-planning every statement (here and inside
   -- graphile_worker.add_jobs) was about a third of its cost. A generic plan keeps the table sizes
   -- of its first call: add_jobs' update of keyed jobs was planned as a scan of graphile-worker's
-  -- job table when that was empty, and cost grew with every job queued behind a busy worker. One
-  -- unkeyed job per webhook per batch (below) keeps that scan short and rare.
+  -- job table when that was empty, and cost grew with every job queued behind a busy worker. At
+  -- most one job per webhook per batch, most often none (below), keeps that scan short and rare.
   set plan_cache_mode = force_generic_plan
   as $$
 declare
@@ -185,25 +185,46 @@ begin
       ) first
      where w.tenant = first.tenant and w.inbound_webhook_id = first.webhook and w.sample_capture_until > now();
 
-    -- One dispatch_webhook job per webhook in the batch, in one add_jobs call (one NOTIFY). The
-    -- job drains its webhook's pending deliveries in arrival order under the webhook's lock
-    -- (worker/dispatch.ts), so a job per delivery would only add rows for the worker to skip: one
-    -- per webhook made this call about twice as cheap. Its run_at is the batch's first arrival
-    -- (never in the future). No job key: a keyed job that a worker locks between add_jobs' own
-    -- steps is neither updated nor replaced, and this batch's deliveries would wait for the next.
-    -- Built inside the query, not in a declared variable, so this file loads before the
-    -- graphile_worker schema exists.
-    perform graphile_worker.add_jobs(array(
-      select row(
-        'dispatch_webhook',
-        json_build_object('tenant', n->>'tenant', 'inbound_webhook_id', n->>'webhook'),
-        null,
-        least(min((n->>'received_at')::timestamptz), now()), 25, null, null, null
-      )::graphile_worker.job_spec
-      from jsonb_array_elements(v_new) n
-      group by n->>'tenant', n->>'webhook'
-      order by min((n->>'idx')::int)
-    ));
+    -- A dispatch_webhook job per webhook in the batch, in one add_jobs call (one NOTIFY), unless
+    -- one is already certain to drain this batch. The job drains its webhook's pending deliveries
+    -- in arrival order under the webhook's drain lock (worker/dispatch.ts); a job per delivery
+    -- would only add rows for the worker to skip, and made this call about twice as costly.
+    --
+    -- Which job, per webhook W:
+    -- * A shared hold on W's drain lock (try, never wait) means no drain of W is running and none
+    --   can start before this transaction commits. Then a fresh job keyed 'drain:W' that no
+    --   worker has locked yet will drain after the commit and see this batch: nothing to add. If
+    --   there is none, a keyed job is added: whatever add_jobs makes of the key (a new job, the
+    --   queued one updated, or the queued one locked by a worker in between, whose drain then
+    --   waits for this commit), a drain follows this commit.
+    -- * Without the hold (a drain of W is running), an unkeyed job: graphile-worker neither
+    --   updates nor replaces a keyed job that a worker locks between add_jobs' own statements,
+    --   and that job's drain could then commit before this batch does.
+    -- run_at is the batch's first arrival (never in the future). Built inside the query, not in
+    -- a declared variable, so this file loads before the graphile_worker schema exists.
+    perform graphile_worker.add_jobs(s.specs)
+       from (
+         select array(
+           select row(
+             'dispatch_webhook',
+             json_build_object('tenant', b.tenant, 'inbound_webhook_id', b.webhook),
+             null, least(b.first_received, now()), 25,
+             case when b.held then 'drain:' || b.webhook end, null, null
+           )::graphile_worker.job_spec
+             from (
+               select n->>'tenant' as tenant, n->>'webhook' as webhook,
+                      min((n->>'received_at')::timestamptz) as first_received, min((n->>'idx')::int) as first_idx,
+                      pg_try_advisory_xact_lock_shared(hashtextextended('intake-drain:' || (n->>'webhook'), 0)) as held
+                 from jsonb_array_elements(v_new) n
+                group by n->>'tenant', n->>'webhook'
+             ) b
+            where not (b.held and exists (
+                    select 1 from graphile_worker.jobs j
+                     where j.key = 'drain:' || b.webhook and j.locked_at is null and j.attempts = 0))
+            order by b.first_idx
+         ) as specs
+       ) s
+      where cardinality(s.specs) > 0;
   end if;
 end
 $$;

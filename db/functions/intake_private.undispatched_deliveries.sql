@@ -1,7 +1,7 @@
 -- Each delivery not yet dispatched, beside its own graphile-worker job: "what is stuck and why".
 -- Its own job is a dispatch_delivery job (a retry's, a replay's, a test delivery's). A first
--- attempt waits for its webhook's dispatch_webhook job, which has no key and whose payload
--- graphile-worker's public view does not show: the job columns are null for it.
+-- attempt waits for its webhook's dispatch_webhook job (keyed 'drain:<webhook>' while it is
+-- queued; graphile_worker.jobs lists it): the job columns are null for it.
 -- A function (read by the view intake.undispatched_deliveries) rather than a view over
 -- graphile_worker.jobs, so that graphile-worker's own migrations never trip on our dependency.
 create or replace function intake_private.undispatched_deliveries()
