@@ -251,8 +251,8 @@ async function main() {
         const worker = await startWorker(pool, { concurrency: WORKER_CONCURRENCY, jsonataTimeoutMs: 1000 });
         const started = performance.now();
         dispatchRates.push(await timeUntilDrained(pool, `select count(*) as n from intake.inbound_webhook_deliveries where dispatch_status = 'pending'`, JOBS, started));
-        // A drain dispatches deliveries whose own jobs run later and find nothing to do. Those
-        // jobs finish before the worker stops: left in the queue, they would slow the no-op
+        // Dispatch jobs whose deliveries an earlier drain took end later, finding nothing to do.
+        // They finish before the worker stops: left in the queue, they would slow the no-op
         // baseline's job fetches (and pile up round after round).
         jobRates.push(await timeUntilDrained(pool, `select count(*) as n from graphile_worker.jobs where task_identifier in ('dispatch_webhook', 'dispatch_delivery')`, JOBS, started));
         await worker.stop();
@@ -286,7 +286,7 @@ async function main() {
       }).join('');
     const workerReport = `worker (createTicket over ${WEBHOOKS} webhooks)
   dispatched          ${fmt(d)} deliveries/s   (rounds: ${dispatchRates.map((x) => fmt(x)).join(', ')}; ${tickets} tickets made)
-  jobs completed      ${fmt(median(jobRates))} jobs/s         (rounds: ${jobRates.map((x) => fmt(x)).join(', ')}; till the last no-op job of a drained delivery)
+  all jobs done       ${fmt(median(jobRates))} deliveries/s   (rounds: ${jobRates.map((x) => fmt(x)).join(', ')}; till the last dispatch job has ended)
   no-op baseline      ${fmt(n)} jobs/s         (rounds: ${noopRates.map((x) => fmt(x)).join(', ')})
   ratio               ${fmt(d / n, 2)} of the no-op rate (aim ≥ 0.33)
 `;
