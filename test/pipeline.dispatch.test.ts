@@ -317,13 +317,13 @@ describe('ordering', () => {
     const ids: string[] = [];
     for (const title of sent) ids.push(await send(hook, { ...alertmanager, title }));
     // Each answered request was its own batch; the first enqueued the webhook's dispatch_webhook
-    // job and the others found it queued. A first attempt has no job of its own to show in the
-    // "what is stuck" view.
+    // job and the others found it queued: the "what is stuck" view shows all ten beside it.
+    const { rows: jobs } = await db.pool.query(`select id, key from graphile_worker.jobs where task_identifier = 'dispatch_webhook'`);
+    expect(jobs).toEqual([{ id: expect.any(String), key: `drain:${hook.id}` }]);
     const { rows } = await db.pool.query(
-      `select count(*)::int as n, count(job_id)::int as with_job from intake.undispatched_deliveries where inbound_webhook_id = $1`, [hook.id]);
-    expect(rows[0]).toEqual({ n: 10, with_job: 0 });
-    const { rows: jobs } = await db.pool.query(`select key from graphile_worker.jobs where task_identifier = 'dispatch_webhook'`);
-    expect(jobs).toEqual([{ key: `drain:${hook.id}` }]);
+      `select count(*)::int as n, count(*) filter (where job_id = $2)::int as beside_it from intake.undispatched_deliveries where inbound_webhook_id = $1`,
+      [hook.id, jobs[0].id]);
+    expect(rows[0]).toEqual({ n: 10, beside_it: 10 });
 
     const worker = await startTestServer(db.url, { receiver: false, env: { INTAKE_WORKER_CONCURRENCY: '8' } });
     try {

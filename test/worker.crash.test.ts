@@ -57,16 +57,27 @@ it('a worker killed after the dispatch commit creates no second ticket', async (
   expect(res.status).toBe(200);
   const { delivery_id } = await res.json();
 
-  // Before any worker: the pending delivery is in the "what is stuck" view. Its first attempt
-  // waits for the webhook's dispatch_webhook job, enqueued with it; it has no job of its own.
-  const { rows: stuck } = await db.pool.query(`select * from intake.undispatched_deliveries where delivery_id = $1`, [delivery_id]);
-  expect(stuck).toHaveLength(1);
-  expect(stuck[0]).toMatchObject({ inbound_webhook_id: hook.id, webhook_slug: 'alerts', retry_count: 0, error_message: null, job_id: null });
+  // Before any worker: its first attempt waits for the webhook's dispatch_webhook job, enqueued
+  // with it (one per webhook while it is queued; on no named queue: dispatch jobs run in
+  // parallel). The "what is stuck" view shows the delivery beside that job.
   const webhookJobs = async () => (await db.pool.query(`select * from graphile_worker.jobs where task_identifier = 'dispatch_webhook'`)).rows;
   const queued = await webhookJobs();
   expect(queued).toHaveLength(1);
-  // dispatch jobs run in parallel, on no named queue; one per webhook while it is queued
   expect(queued[0]).toMatchObject({ attempts: 0, max_attempts: 25, queue_name: null, key: `drain:${hook.id}`, locked_at: null, last_error: null });
+  const { rows: stuck } = await db.pool.query(`select * from intake.undispatched_deliveries where delivery_id = $1`, [delivery_id]);
+  expect(stuck).toHaveLength(1);
+  expect(stuck[0]).toMatchObject({
+    inbound_webhook_id: hook.id,
+    webhook_slug: 'alerts',
+    retry_count: 0,
+    error_message: null,
+    job_id: queued[0].id,
+    job_queue: null,
+    attempts: 0,
+    max_attempts: 25,
+    locked_at: null,
+    last_error: null,
+  });
 
   // A worker process that dies (SIGKILL) right after the dispatch transaction commits.
   const killed = await runWorkerProcess({

@@ -1,7 +1,8 @@
--- Each delivery not yet dispatched, beside its own graphile-worker job: "what is stuck and why".
--- Its own job is a dispatch_delivery job (a retry's, a replay's, a test delivery's). A first
--- attempt waits for its webhook's dispatch_webhook job (keyed 'drain:<webhook>' while it is
--- queued; graphile_worker.jobs lists it): the job columns are null for it.
+-- Each delivery not yet dispatched, beside the graphile-worker job that will dispatch it: "what is
+-- stuck and why". That is its own dispatch_delivery job when it has one (a retry's, a replay's,
+-- a test delivery's), otherwise its webhook's queued dispatch_webhook job, keyed
+-- 'drain:<webhook id>'. The job columns are null when neither is queued: a drain of the webhook is
+-- running, or an unkeyed job added beside one will take the delivery.
 -- A function (read by the view intake.undispatched_deliveries) rather than a view over
 -- graphile_worker.jobs, so that graphile-worker's own migrations never trip on our dependency.
 create or replace function intake_private.undispatched_deliveries()
@@ -31,10 +32,15 @@ begin
          j.id, j.queue_name, j.attempts::int, j.max_attempts::int, j.run_at, j.locked_at, j.locked_by, j.last_error
     from intake.inbound_webhook_deliveries d
     join intake.inbound_webhooks w on w.tenant = d.tenant and w.inbound_webhook_id = d.inbound_webhook_id
-    left join graphile_worker.jobs j on j.key = 'dispatch:' || d.delivery_id::text
+    left join lateral (
+      select * from graphile_worker.jobs j
+       where j.key in ('dispatch:' || d.delivery_id::text, 'drain:' || d.inbound_webhook_id::text)
+       order by j.key like 'dispatch:%' desc
+       limit 1
+    ) j on true
    where d.dispatch_status = 'pending'
    order by d.received_at;
 end
 $$;
 comment on function intake_private.undispatched_deliveries() is
-  'Pending deliveries with their job (attempts, run_at, lock, last error); read through the view intake.undispatched_deliveries.';
+  'Pending deliveries with the job that will dispatch them (attempts, run_at, lock, last error); read through the view intake.undispatched_deliveries.';

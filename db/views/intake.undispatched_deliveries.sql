@@ -2,4 +2,4 @@
 create or replace view intake.undispatched_deliveries as
   select * from intake_private.undispatched_deliveries();
 comment on view intake.undispatched_deliveries is
-  'Deliveries not yet dispatched, each beside its graphile-worker job (attempts, run_at, lock, last error).';
+  'Deliveries not yet dispatched, each beside the graphile-worker job that will dispatch it (its own, or its webhook''s queued drain job): attempts, run_at, lock, last error.';
