@@ -119,12 +119,9 @@ export async function dispatchDelivery(
   if (!rows[0]) log.warn('dispatch: delivery no longer exists', { tenant, delivery_id: deliveryId });
   if (rows[0]?.dispatch_status !== 'pending') return;
 
-  let result: DrainResult = { state: 'not reached' };
+  let result: DrainResult;
   try {
-    do {
-      result = await drain(pool, tenant, { deliveryId, attempt }, options, result.state === 'redo carefully');
-      if (result.state === 'done' || result.state === 'not reached') options.afterCommit?.();
-    } while (result.state === 'not reached' || result.state === 'redo carefully');
+    result = await drainUntilDone(pool, tenant, { deliveryId, attempt }, options);
   } catch (error) {
     // The drain transaction itself failed (its opening, a savepoint's recovery, the commit):
     // everything in it was rolled back. Record the attempt on D alone, as a lone dispatch would.
@@ -169,11 +166,17 @@ export async function drainWebhook(pool: pg.Pool, tenant: string, webhookId: str
     values: [tenant, webhookId],
   });
   if (!rows[0]) return;
+  await drainUntilDone(pool, tenant, { webhookId }, options);
+}
+
+/** Drain transactions, one after another, until D is reached (or the webhook has nothing left). */
+async function drainUntilDone(pool: pg.Pool, tenant: string, target: DrainTarget, options: DispatchOptions): Promise<DrainResult> {
   let result: DrainResult = { state: 'not reached' };
   do {
-    result = await drain(pool, tenant, { webhookId }, options, result.state === 'redo carefully');
+    result = await drain(pool, tenant, target, options, result.state === 'redo carefully');
     if (result.state === 'done' || result.state === 'not reached') options.afterCommit?.();
   } while (result.state === 'not reached' || result.state === 'redo carefully');
+  return result;
 }
 
 /**
@@ -198,6 +201,8 @@ async function drain(
 ): Promise<DrainResult> {
   const deliveryId = 'deliveryId' in target ? target.deliveryId : null;
   const webhookId = 'webhookId' in target ? target.webhookId : null;
+  // Attempts are D's (its job's); a webhook's drain has no D, and every delivery in it is on its
+  // first attempt.
   const attempt = 'attempt' in target ? target.attempt : { number: 1, max: 1 };
   const client = await pool.connect();
   try {
@@ -214,6 +219,8 @@ async function drain(
     // locked by a transaction and updated by its subtransaction gets a multixact for its xmax,
     // which stalled every drain that read such rows (LWLock MultiXactMemberSLRU, measured in the
     // benchmark).
+    // For D's job: the lock and the webhook through D (and nothing if D is no longer pending),
+    // D taken whatever its retries. For a webhook's job: the webhook itself, first attempts only.
     const opening = deliveryId !== null
       ? `select pg_advisory_xact_lock(hashtextextended('intake-drain:' || d.inbound_webhook_id::text, 0))
            from intake.inbound_webhook_deliveries d
@@ -221,36 +228,35 @@ async function drain(
          select d.dispatch_status, w.inbound_webhook_id, w.slug, w.mapping_namespace, w.handler_type, w.handler_config, w.config_version
            from intake.inbound_webhook_deliveries d
            join intake.inbound_webhooks w on w.tenant = d.tenant and w.inbound_webhook_id = d.inbound_webhook_id
-          where d.tenant = '${tenant}' and d.delivery_id = '${deliveryId}';
-         select p.delivery_id, p.request_body
-           from intake.inbound_webhook_deliveries p
-          where p.tenant = '${tenant}'
-            and p.inbound_webhook_id = (select d.inbound_webhook_id from intake.inbound_webhook_deliveries d
-                                         where d.tenant = '${tenant}' and d.delivery_id = '${deliveryId}' and d.dispatch_status = 'pending')
-            and p.dispatch_status = 'pending' and (p.retry_count = 0 or p.delivery_id = '${deliveryId}')
-          order by p.received_at, p.delivery_id
-          limit ${DRAIN_LIMIT}
-            for no key update;`
+          where d.tenant = '${tenant}' and d.delivery_id = '${deliveryId}';`
       : `select pg_advisory_xact_lock(hashtextextended('intake-drain:' || '${webhookId}'::uuid::text, 0));
          select 'pending' as dispatch_status, w.inbound_webhook_id, w.slug, w.mapping_namespace, w.handler_type, w.handler_config, w.config_version
            from intake.inbound_webhooks w
-          where w.tenant = '${tenant}' and w.inbound_webhook_id = '${webhookId}';
-         select p.delivery_id, p.request_body
-           from intake.inbound_webhook_deliveries p
-          where p.tenant = '${tenant}' and p.inbound_webhook_id = '${webhookId}'
-            and p.dispatch_status = 'pending' and p.retry_count = 0
-          order by p.received_at, p.delivery_id
-          limit ${DRAIN_LIMIT}
-            for no key update;`;
+          where w.tenant = '${tenant}' and w.inbound_webhook_id = '${webhookId}';`;
+    const webhookOfDrain = deliveryId !== null
+      ? `(select d.inbound_webhook_id from intake.inbound_webhook_deliveries d
+           where d.tenant = '${tenant}' and d.delivery_id = '${deliveryId}' and d.dispatch_status = 'pending')`
+      : `'${webhookId}'`;
+    const taken = deliveryId !== null ? `(p.retry_count = 0 or p.delivery_id = '${deliveryId}')` : 'p.retry_count = 0';
     const opened = (await client.query(
       `begin;
        select set_config('role', 'intake_app', true), set_config('intake.tenant', '${tenant}', true);
        ${opening}
+       select p.delivery_id, p.request_body
+         from intake.inbound_webhook_deliveries p
+        where p.tenant = '${tenant}' and p.inbound_webhook_id = ${webhookOfDrain}
+          and p.dispatch_status = 'pending' and ${taken}
+        order by p.received_at, p.delivery_id
+        limit ${DRAIN_LIMIT}
+          for no key update;
        ${careful ? 'savepoint delivery' : ''}`,
     )) as unknown as pg.QueryResult[];
     const webhook = opened[3]?.rows[0] as WebhookRow | undefined;
     const pending = (opened[4]?.rows ?? []) as PendingRow[];
-    if (!webhook) log.warn(`dispatch: ${deliveryId ? 'delivery' : 'webhook'} no longer exists`, { tenant, ...target });
+    if (!webhook) {
+      log.warn(`dispatch: ${deliveryId ? 'delivery' : 'webhook'} no longer exists`,
+        deliveryId ? { tenant, delivery_id: deliveryId } : { tenant, inbound_webhook_id: webhookId });
+    }
     if (webhook?.dispatch_status !== 'pending' || pending.length === 0) {
       await client.query('rollback');
       return { state: 'not pending' };
