@@ -17,11 +17,15 @@ create or replace function intake.receive_deliveries(p_items jsonb)
   set search_path = pg_catalog
   -- Generic plans, planned once per session: this is called thousands of times a second with
   -- one jsonb parameter of the same shape, and re-planning every statement (here and inside
-  -- graphile_worker.add_jobs) was about a third of its cost. A generic plan keeps the table sizes
-  -- of its first call: add_jobs' update of keyed jobs was planned as a scan of graphile-worker's
-  -- job table when that was empty, and cost grew with every job queued behind a busy worker. At
-  -- most one job per webhook per batch, most often none (below), keeps that scan short and rare.
+  -- graphile_worker.add_jobs) was about a third of its cost.
   set plan_cache_mode = force_generic_plan
+  -- But a generic plan keeps the table sizes of the call that made it, often a fresh session's
+  -- first, with graphile-worker's job table empty: the look-up of a webhook's queued job (below)
+  -- and add_jobs' update of keyed jobs were then planned as scans of the whole job table, and
+  -- with 100,000 jobs queued (a worker behind on workflow runs, say) a batch of 8 took 50-100 ms
+  -- instead of ~1.5 until autovacuum made the plans anew. Every statement here has an index to
+  -- use, so no plan may scan a table instead: 2-6 ms in that state, no slower otherwise.
+  set enable_seqscan = off
   as $$
 declare
   v_item jsonb;
