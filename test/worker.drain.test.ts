@@ -283,6 +283,39 @@ describe('which job a batch enqueues', () => {
     expect(new Date(reset.run_at).getTime()).toBeLessThanOrEqual(Date.now());
   });
 
+  it('a queued job that a committing batch counts on drains that batch, even when it found nothing else', async () => {
+    const hook = await ticketWebhook('counted-on', { title: 'title' });
+    const [first] = await record([{ hook, body: { title: 'c0' } }]); // adds the keyed job J
+    await dispatchDelivery(db.pool, tenant, first!, { number: 1, max: 8 }, OPTIONS); // another drain takes c0
+    expect((await queued(hook)).map((j) => j.key)).toEqual([`drain:${hook}`]);
+
+    // A batch still committing: it holds the drain lock shared and counts on J (adds no job).
+    const batch = await db.pool.connect();
+    try {
+      await batch.query('begin');
+      const { rows } = await batch.query(`select delivery_id from intake.receive_deliveries($1::jsonb)`, [JSON.stringify([{
+        tenant, inbound_webhook_id: hook, request_method: 'POST', request_path: '/test', request_headers: {},
+        request_body: { title: 'c1' }, body_format: 'json', content_type: 'application/json', received_at: new Date(++clock).toISOString(),
+      }])]);
+      expect(await queued(hook)).toHaveLength(1);
+      // J runs now: nothing it can see is pending, yet it must wait for the batch, not end.
+      const running = drainWebhook(db.pool, tenant, hook, OPTIONS).then(() => 'ended' as const);
+      const waiting = waitFor(async () => {
+        const { rows: w } = await db.pool.query(
+          `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'`);
+        return w.length > 0 ? ('waiting' as const) : undefined;
+      }, 10_000, 'the drain to wait for the batch');
+      expect(await Promise.race([running, waiting])).toBe('waiting');
+      await batch.query('commit');
+      await running;
+      expect((await deliveries([rows[0].delivery_id]))[0]).toMatchObject({ dispatch_status: 'dispatched' });
+      expect(await ticketTitles(hook)).toEqual(['c0', 'c1']);
+    } finally {
+      await batch.query('rollback').catch(() => {});
+      batch.release();
+    }
+  });
+
   it("a webhook's job drains on until nothing is pending", async () => {
     const hook = await ticketWebhook('drain-all', { title: 'title' });
     const sent = titles('w', 2 * DRAIN_LIMIT + 5);

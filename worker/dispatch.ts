@@ -11,8 +11,8 @@
 // Two tasks drain:
 //   dispatch_webhook {tenant, inbound_webhook_id}: the receiver makes sure one will drain after
 //     each batch (intake.receive_deliveries: usually one queued job, keyed by the webhook, serves
-//     many batches). It drains the webhook's pending first attempts until none is left. A job
-//     that finds them already drained by an earlier one ends after one indexed lookup.
+//     many batches). It drains the webhook's pending first attempts until none is left; a job
+//     that finds them already drained by an earlier one ends after its drain lock and one read.
 //   dispatch_delivery {tenant, delivery_id}: a replay, a test delivery, or the retries of a
 //     delivery D whose attempt failed transiently. It drains W with D in it and counts D's
 //     attempts; once D is dispatched or failed, a second run does nothing.
@@ -154,18 +154,13 @@ const retryMessage = (attempt: Attempt, message: string) => `attempt ${attempt.n
  * A dispatch_webhook job: drains the webhook's pending first attempts until none is left. A
  * failure of a drain transaction itself (its opening, the commit; not an action) is thrown, and
  * graphile-worker retries the job; the deliveries stay pending meanwhile.
+ *
+ * No look before the drain lock, unlike a delivery's job: a batch that is still committing may
+ * count on this job (intake.receive_deliveries holds the lock shared until its commit), and only
+ * a read made after taking the lock is sure to see that batch.
  */
 export async function drainWebhook(pool: pg.Pool, tenant: string, webhookId: string, options: DispatchOptions): Promise<void> {
   if (!UUID.test(tenant) || !UUID.test(webhookId)) throw new Error(`dispatch: tenant and inbound_webhook_id must be uuids`);
-  // Most of these jobs find their batch already drained by an earlier job of the webhook: one
-  // indexed lookup (a prepared statement) settles that without opening a transaction.
-  const { rows } = await pool.query({
-    name: 'intake-dispatch-webhook-pending',
-    text: `select 1 from intake.inbound_webhook_deliveries
-            where tenant = $1 and inbound_webhook_id = $2 and dispatch_status = 'pending' and retry_count = 0 limit 1`,
-    values: [tenant, webhookId],
-  });
-  if (!rows[0]) return;
   await drainUntilDone(pool, tenant, { webhookId }, options);
 }
 
