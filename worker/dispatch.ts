@@ -297,7 +297,7 @@ async function drain(
         const message = errorMessage(error);
         let record: string;
         if (isPermanent(error) || (isD && attempt.number >= attempt.max)) {
-          const final = finalFailureMessage(error, message, isD ? attempt.number : 1);
+          const final = finalFailureMessage(error, message, attempt.number);
           const text = client.escapeLiteral(final);
           record = `set dispatch_status = 'failed', error_message = ${text}, handler_outcome = jsonb_build_object('error', ${text}::text),
                         retry_count = greatest(retry_count, ${earlierAttempts}), duration_ms = ${Math.round(performance.now() - began)},

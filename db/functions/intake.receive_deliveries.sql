@@ -1,5 +1,5 @@
--- The receiver's one SQL call: records a batch of verified requests and enqueues their
--- dispatch in the same transaction (one add_jobs call, so one NOTIFY per batch), or
+-- The receiver's one SQL call: records a batch of verified requests and makes sure of their
+-- dispatch in the same transaction (at most one add_jobs call, so one NOTIFY, per batch), or
 -- answers that an idempotency key was already taken inside its window.
 -- The receiver batches requests that arrive while earlier ones are being committed; a request
 -- on a quiet system is a batch of one. Items are processed in array order (arrival order).

@@ -1,5 +1,6 @@
 // Task dispatch_webhook: payload `{tenant, inbound_webhook_id}` (ids only), enqueued by the
-// receiver once per webhook per batch; drains the webhook's pending deliveries (../dispatch.ts).
+// receiver for a batch that no queued job of its webhook is certain to follow
+// (intake.receive_deliveries); drains the webhook's pending deliveries (../dispatch.ts).
 import type { Task } from 'graphile-worker';
 import type pg from 'pg';
 import { z } from 'zod';
