@@ -77,7 +77,10 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
       // under row-level security (its own pool, so management traffic never starves receiving).
       const apiPool = createPool(database.connectionString, env.apiPoolSize);
       stops.push(() => apiPool.end());
-      const graphql = await mountGraphql(app, { pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl });
+      const graphql = await mountGraphql(app, {
+        pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl,
+        inboundWebhooksEnabledDefault: env.inboundWebhooksEnabledDefault,
+      });
       stops.unshift(() => graphql.release());
       // REST at /api/v1 (same API key, role, settings and SQL functions as GraphQL), its
       // OpenAPI document at /api/v1/openapi.{json,yaml} and the docs page at /api/docs.
