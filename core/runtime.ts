@@ -11,6 +11,7 @@ import { createReceiver } from '../receiver/app.ts';
 import { createRateLimiter } from '../receiver/rateLimit.ts';
 import { createRecorder } from '../receiver/recorder.ts';
 import { startWorker } from '../worker/runner.ts';
+import { mountWeb } from '../web/serve.ts';
 import { createPool, openDatabase, type Database } from './database.ts';
 import type { Env } from './env.ts';
 import { errorMessage, log } from './log.ts';
@@ -82,6 +83,8 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
       // REST at /api/v1 (same API key, role, settings and SQL functions as GraphQL), its
       // OpenAPI document at /api/v1/openapi.{json,yaml} and the docs page at /api/docs.
       mountRest(app, { pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl });
+      // The web UI (web/dist) at /settings/webhooks, /setup and /sign-in; `/` goes there.
+      mountWeb(app);
       app.use((_req, res) => res.status(404).json({ error: 'not found' }));
 
       // The inbound path is served before Express sees the request (receiver/app.ts says why).
