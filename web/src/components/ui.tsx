@@ -174,7 +174,7 @@ export function Field(props: FieldProps) {
       {...(props.autoComplete ? { autoComplete: props.autoComplete } : {})}
       validationBehavior="aria"
     >
-      <Label>{props.label}</Label>
+      <Label className="field-label">{props.label}</Label>
       {props.multiline ? (
         <TextArea id={props.id} rows={props.rows ?? 3} placeholder={props.placeholder} className={props.mono ? 'mono' : undefined} />
       ) : (
@@ -233,7 +233,7 @@ export function SelectField({
       isDisabled={isDisabled ?? false}
       {...(placeholder ? { placeholder } : {})}
     >
-      <Label>{label}</Label>
+      <Label className="field-label">{label}</Label>
       <Button id={id} className="select-trigger">
         <SelectValue />
         <span aria-hidden="true" className="select-caret">

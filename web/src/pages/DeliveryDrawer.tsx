@@ -18,7 +18,7 @@ function Json({ value, id }: { value: unknown; id?: string }) {
   );
 }
 
-export function DeliveryDrawer({ deliveryId, onOpen, onClose }: { deliveryId: string; onOpen: (id: string) => void; onClose: () => void }) {
+export function DeliveryDrawer({ deliveryId, hrefFor, onClose }: { deliveryId: string; hrefFor: (id: string) => string; onClose: () => void }) {
   const { t } = useTranslation();
   const { can } = usePermissions();
   const queryClient = useQueryClient();
@@ -93,7 +93,7 @@ export function DeliveryDrawer({ deliveryId, onOpen, onClose }: { deliveryId: st
               {d.isReplay && d.replayedFrom && (
                 <p className="callout">
                   {t('drawer.isReplay')}{' '}
-                  <Link id="delivery-replayed-from" className="link" onPress={() => onOpen(d.replayedFrom!)}>
+                  <Link id="delivery-replayed-from" className="link" href={hrefFor(d.replayedFrom)}>
                     {t('drawer.openOriginal')}
                   </Link>
                 </p>
@@ -107,7 +107,7 @@ export function DeliveryDrawer({ deliveryId, onOpen, onClose }: { deliveryId: st
                   {replayed && (
                     <span className="callout callout-ok" role="status">
                       {t('drawer.replayed')}{' '}
-                      <Link id="delivery-replay-new" className="link" onPress={() => onOpen(replayed)}>
+                      <Link id="delivery-replay-new" className="link" href={hrefFor(replayed)}>
                         {t('drawer.openReplay')}
                       </Link>
                     </span>
@@ -196,7 +196,7 @@ export function DeliveryDrawer({ deliveryId, onOpen, onClose }: { deliveryId: st
                   <ul id="delivery-replays">
                     {d.replays.nodes.map((r) => (
                       <li key={r.deliveryId}>
-                        <Link id={`delivery-replay-link-${r.deliveryId}`} className="link" onPress={() => onOpen(r.deliveryId)}>
+                        <Link id={`delivery-replay-link-${r.deliveryId}`} className="link" href={hrefFor(r.deliveryId)}>
                           <RelTime value={r.receivedAt} />
                         </Link>{' '}
                         <Chip tone={statusTone(r.dispatchStatus)}>{t(`dispatch.${r.dispatchStatus}`, { defaultValue: r.dispatchStatus })}</Chip>

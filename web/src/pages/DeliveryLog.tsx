@@ -168,6 +168,11 @@ export function DeliveryLog() {
     else next.delete(key);
     setParams(next, { replace: key !== 'delivery' });
   };
+  const hrefFor = (id: string) => {
+    const next = new URLSearchParams(params);
+    next.set('delivery', id);
+    return `/settings/webhooks/deliveries?${next.toString()}`;
+  };
   const webhooks = useWebhooks();
   const condition = conditionOf(filter);
   const deliveries = useInfiniteQuery({
@@ -260,7 +265,7 @@ export function DeliveryLog() {
                 {rows.map((d) => (
                   <tr key={d.deliveryId} id={`delivery-row-${d.deliveryId}`} className={openId === d.deliveryId ? 'row-selected' : undefined}>
                     <td>
-                      <Link id={`delivery-open-${d.deliveryId}`} className="link" onPress={() => setFilter('delivery', d.deliveryId)} aria-label={t('log.openLabel')}>
+                      <Link id={`delivery-open-${d.deliveryId}`} className="link" href={hrefFor(d.deliveryId)} aria-label={t('log.openLabel')}>
                         <RelTime value={d.receivedAt} />
                       </Link>
                     </td>
@@ -275,7 +280,7 @@ export function DeliveryLog() {
                     </td>
                     <td>
                       {d.isReplay && d.replayedFrom ? (
-                        <Link id={`delivery-original-${d.deliveryId}`} className="link" onPress={() => setFilter('delivery', d.replayedFrom!)}>
+                        <Link id={`delivery-original-${d.deliveryId}`} className="link" href={hrefFor(d.replayedFrom)}>
                           {t('log.replayOf')}
                         </Link>
                       ) : d.isTest ? (
@@ -299,7 +304,7 @@ export function DeliveryLog() {
           </div>
         </>
       )}
-      {openId && <DeliveryDrawer deliveryId={openId} onOpen={(id) => setFilter('delivery', id)} onClose={() => setFilter('delivery', '')} />}
+      {openId && <DeliveryDrawer deliveryId={openId} hrefFor={hrefFor} onClose={() => setFilter('delivery', '')} />}
       {bulkOpen && <BulkReplayDialog condition={condition} onClose={() => setBulkOpen(false)} />}
     </section>
   );

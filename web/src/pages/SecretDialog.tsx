@@ -1,6 +1,6 @@
 // After create and rotate: the secret, shown this once, with copy, where it goes for the chosen
 // sender format, and a ready `curl` signed in the browser (lib/curl.ts) for that secret.
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Button, Dialog, Heading, Modal, ModalOverlay } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
 import { CopyButton } from '../components/ui.tsx';
@@ -24,7 +24,7 @@ export function senderHintKey(auth: AuthSettings): string {
 
 export function SecretDialog({ shown, onClose }: { shown: ShownSecret; onClose: () => void }) {
   const { t } = useTranslation();
-  const auth = shown.webhook.authConfig as AuthSettings;
+  const auth = useMemo<AuthSettings>(() => ({ ...(shown.webhook.authConfig as AuthSettings), auth_type: shown.webhook.authType }), [shown.webhook]);
   const [curl, setCurl] = useState<string | null>(null);
   useEffect(() => {
     let cancelled = false;
