@@ -219,9 +219,25 @@ describe('signed in', () => {
     // a read needs no CSRF token (GET), a write does
     const list = await call('GET', '/api/v1/inbound-webhooks', { cookie: viewer.cookie });
     expect(list.status, list.text).toBe(200);
-    const del = await call('DELETE', `/api/v1/inbound-webhooks/${randomBytes(16).toString('hex').replace(/(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-')}`, { cookie: admin.cookie });
+    const path = `/api/v1/inbound-webhooks/${randomBytes(16).toString('hex').replace(/(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-')}`;
+    const del = await call('DELETE', path, { cookie: admin.cookie });
     expect(del.status).toBe(403);
     expect(del.body).toEqual({ error: { code: 'CSRF', message: expect.any(String) } });
+    // with its CSRF token the write goes through to the handler (no such webhook: 404)
+    const withToken = await call('DELETE', path, { cookie: admin.cookie, csrf: admin.csrf });
+    expect(withToken.status, withToken.text).toBe(404);
+    expect(withToken.body.error.code).toBe('NOT_FOUND');
+    // and a REST write as the viewer is refused by the permission, not by CSRF
+    const created = await call('POST', '/api/v1/inbound-webhooks', {
+      cookie: viewer.cookie, csrf: viewer.csrf,
+      body: { name: 'x', slug: 'x', auth: { auth_type: 'hmac_sha256' }, handler: { handler_type: 'direct_action', action: 'createTicket', field_mapping: { title: 'title' } } },
+    });
+    expect(created.status, created.text).toBe(403);
+    expect(created.body.error.code).toBe('FORBIDDEN');
+    // a bad cookie on REST: its own 401 shape
+    const bad = await call('GET', '/api/v1/inbound-webhooks', { cookie: `is_${'0'.repeat(32)}_${'A'.repeat(43)}` });
+    expect(bad.status).toBe(401);
+    expect(bad.body.error.code).toBe('UNAUTHENTICATED');
   });
 
   it('refuses a cookie-authenticated POST /graphql without, with a wrong or another session\'s CSRF token, or from another origin', async () => {
@@ -283,7 +299,9 @@ describe('signed in', () => {
     // absolute: active a second ago, but past expires_at
     await db.pool.query(`update intake_private.sessions set expires_at = now() - interval '1 second' where session_id = $1`, [await idOf(absolute.cookie)]);
     expect((await graphql(absolute, '{ currentPermissions }')).status).toBe(401);
-    expect((await sessionOf(absolute.cookie)).signedIn).toBe(false);
+    const expired = await call('GET', '/auth/session', { cookie: absolute.cookie });
+    expect(expired.body).toEqual({ signedIn: false, setupRequired: false });
+    expect(sessionCookie(expired).value).toBe(''); // cleared
     // activity moves idle expiry on (last_seen_at is written at most once a minute)
     const id = await idOf(touched.cookie);
     await db.pool.query(`update intake_private.sessions set last_seen_at = now() - interval '59 minutes' where session_id = $1`, [id]);
