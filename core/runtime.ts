@@ -97,7 +97,10 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
           inboundWebhooksEnabledDefault: env.inboundWebhooksEnabledDefault,
         }),
       );
-      const graphql = await mountGraphql(app, { pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl, sessions });
+      const graphql = await mountGraphql(app, {
+        pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl, sessions,
+        inboundWebhooksEnabledDefault: env.inboundWebhooksEnabledDefault,
+      });
       stops.unshift(() => graphql.release());
       // REST at /api/v1 (same API key, role, settings and SQL functions as GraphQL), its
       // OpenAPI document at /api/v1/openapi.{json,yaml} and the docs page at /api/docs.

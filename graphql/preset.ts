@@ -14,6 +14,7 @@ import { IntakeConditionsPreset } from './plugins/conditions.ts';
 import { IntakeWebhookMutationsPlugin } from './plugins/webhookMutations.ts';
 import { IntakeWorkflowMutationsPlugin } from './plugins/workflowMutations.ts';
 import { IntakeRegistryPlugin } from './plugins/registry.ts';
+import { makeCurrentTenantPlugin } from './plugins/currentTenant.ts';
 
 export interface GraphqlOptions {
   pool: pg.Pool;
@@ -21,6 +22,8 @@ export interface GraphqlOptions {
   publicUrl: string;
   /** accept the session cookie as well as API keys */
   sessions?: SessionSettings;
+  /** INTAKE_INBOUND_WEBHOOKS_ENABLED: a tenant without its own setting follows it (default true) */
+  inboundWebhooksEnabledDefault?: boolean;
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -29,7 +32,10 @@ export const GRAPHIQL_PATH = '/graphiql';
 export function makePreset(options: GraphqlOptions): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset, IntakeConditionsPreset],
-    plugins: [IntakeSmartTagsPlugin, IntakeWebhookMutationsPlugin, IntakeWorkflowMutationsPlugin, IntakeRegistryPlugin],
+    plugins: [
+      IntakeSmartTagsPlugin, IntakeWebhookMutationsPlugin, IntakeWorkflowMutationsPlugin, IntakeRegistryPlugin,
+      makeCurrentTenantPlugin(options.inboundWebhooksEnabledDefault ?? true),
+    ],
     pgServices: [makePgService({ pool: options.pool, schemas: ['intake'] })],
     schema: {
       // Nothing is writable by generated CRUD and no function is exposed unless graphql/smartTags.ts

@@ -65,6 +65,21 @@ export const IntakeSmartTagsPlugin = jsonPgSmartTags({
         tags: { unique: 'run_id|@fieldName workflowRun' },
         attribute: { ...tenantHidden, status: filterable, created_at: orderable },
       },
+      'intake.bulk_replays': {
+        description:
+          'A bulk replay: every delivery matching its filter (null = any) and received before cutoffAt, replayed by a job in chunks. ' +
+          'Poll total / processed / failed / status for its progress.',
+        tags: { unique: 'bulk_replay_id|@fieldName bulkReplay' },
+        attribute: {
+          ...tenantHidden,
+          // the job's keyset position
+          last_received_at: { tags: hidden },
+          last_delivery_id: { tags: hidden },
+          inbound_webhook_id: filterable,
+          status: filterable,
+          started_at: orderable,
+        },
+      },
       'intake.undispatched_deliveries': { tags: hidden },
     },
     constraint: {
@@ -76,6 +91,7 @@ export const IntakeSmartTagsPlugin = jsonPgSmartTags({
       inbound_webhook_auth_rejections_pkey: { tags: { behavior: '-single' } },
       workflows_pkey: { tags: { behavior: '-single' } },
       workflow_runs_pkey: { tags: { behavior: '-single' } },
+      bulk_replays_pkey: { tags: { behavior: '-single' } },
       // relation names: the composite (tenant, x_id) keys defeat the simplified inflection
       inbound_webhook_deliveries_tenant_inbound_webhook_id_fkey: {
         tags: { fieldName: 'inboundWebhook', foreignFieldName: 'deliveries' },
@@ -97,9 +113,18 @@ export const IntakeSmartTagsPlugin = jsonPgSmartTags({
       workflow_runs_tenant_delivery_id_fkey: {
         tags: { fieldName: 'delivery', foreignFieldName: 'workflowRuns' },
       },
+      bulk_replays_tenant_inbound_webhook_id_fkey: {
+        // bulk_replays_webhook_idx is partial (where inbound_webhook_id is not null), like
+        // deliveries_replayed_from_idx above
+        tags: { fieldName: 'inboundWebhook', foreignFieldName: 'bulkReplays', isIndexed: true },
+      },
     },
     procedure: {
       'intake.current_permissions': { tags: { behavior: '+queryField' } },
+      // InboundWebhook.lastDeliveryAt (a computed column)
+      'intake.inbound_webhooks_last_delivery_at': { tags: { behavior: '+typeField' } },
+      'intake.bulk_replay_count': { tags: { behavior: '+queryField' } },
+      'intake.start_bulk_replay': { tags: { behavior: '+mutationField', resultFieldName: 'bulkReplay' } },
       'intake.delete_inbound_webhook': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhook' } },
       'intake.set_inbound_webhook_active': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhook' } },
       'intake.start_sample_capture': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhook' } },

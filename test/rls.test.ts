@@ -126,6 +126,10 @@ async function seed(slug: 'a' | 'b'): Promise<void> {
     owner.release();
   }
 
+  // A bulk replay, started the way a DBA does in psql (as the owner, the webhook naming the
+  // tenant); its filter matches nothing, so it is finished at once and replays nothing.
+  await db.pool.query(`select intake.start_bulk_replay(inbound_webhook_id => $1, received_before => '2000-01-01')`, [hook.id]);
+
   tenants[slug] = { id: tenant, delivery: delivery_id, run: runId };
 }
 
@@ -163,7 +167,7 @@ it('finds the tenant tables, and the seed gave both tenants rows in each', async
     'intake_private.inbound_webhook_secrets',
     'psa.ticket_comments', 'psa.invoices', 'psa.invoice_lines', 'psa.invoice_payments', 'psa.projects',
     'psa.project_phases', 'psa.project_tasks', 'psa.time_entries', 'psa.tags', 'psa.tag_links',
-    'psa.asset_device_details', 'intake.workflows', 'intake.workflow_runs',
+    'psa.asset_device_details', 'intake.workflows', 'intake.workflow_runs', 'intake.bulk_replays',
   ]) {
     expect(names).toContain(expected);
   }
@@ -301,7 +305,7 @@ async function asUser<T>(tenant: string, userId: string, fn: (client: pg.PoolCli
 describe('as intake_user', () => {
   it("sees only its own tenant's rows, and none without read permission or without a user", async () => {
     const readable = ['intake.inbound_webhooks', 'intake.inbound_webhook_deliveries', 'intake.inbound_webhook_auth_rejections',
-      'intake.workflows', 'intake.workflow_runs'];
+      'intake.workflows', 'intake.workflow_runs', 'intake.bulk_replays'];
     for (const me of ['a', 'b'] as const) {
       await asUser(tenants[me].id, users[me].viewer, async (client) => {
         for (const name of readable) expect(await tenantsIn(client, name), `${name} as tenant ${me}`).toEqual([tenants[me].id]);

@@ -2,6 +2,7 @@
 import { Logger, run, type Runner } from 'graphile-worker';
 import type pg from 'pg';
 import { log } from '../core/log.ts';
+import { bulkReplayChunkTask } from './tasks/bulk_replay_chunk.ts';
 import { dispatchDeliveryTask } from './tasks/dispatch_delivery.ts';
 import { dispatchWebhookTask } from './tasks/dispatch_webhook.ts';
 import { runWorkflowTask } from './tasks/run_workflow.ts';
@@ -37,6 +38,7 @@ export async function startWorker(pool: pg.Pool, options: WorkerOptions): Promis
       dispatch_webhook: dispatchWebhookTask(pool, dispatchOptions),
       dispatch_delivery: dispatchDeliveryTask(pool, dispatchOptions),
       run_workflow: runWorkflowTask(pool, { jsonataTimeoutMs: options.jsonataTimeoutMs }),
+      bulk_replay_chunk: bulkReplayChunkTask(pool),
     },
   });
 }
