@@ -13,6 +13,7 @@ import { intOption, need, parse, UsageError, withDatabase } from './args.ts';
 import { ACCESS_USAGE, accessCommand } from './commands/access.ts';
 import { startRuntime, type RuntimeParts } from '../core/runtime.ts';
 import { createSetupToken } from '../core/sessions.ts';
+import { UI_HOME } from '../web/serve.ts';
 import { createTenant, tenantIdForSlug } from '../core/tenants.ts';
 import { createWebhook } from '../core/webhooks.ts';
 import { createWorkflow, listWorkflowRuns, listWorkflows, RUN_STATUSES } from '../core/workflows.ts';
@@ -129,6 +130,8 @@ async function serve(parts: RuntimeParts, offerSetup = false): Promise<void> {
     log.info(`Intake listening on ${runtime.url}`, { inbound: `${env.publicUrl}/api/inbound/{tenant}/{webhook}`, database: where, worker: parts.worker });
     process.stdout.write(`Intake listening on ${runtime.url} (database: ${where}${parts.worker ? '; worker running' : ''})\n`);
     if (offerSetup) await printSetupLink(runtime.database.connectionString, env.publicUrlConfigured ? env.publicUrl : runtime.url, env.setupTokenHours);
+    // after the setup link, which stays the line right below the listening one
+    process.stdout.write(`Settings → Webhooks: ${env.publicUrlConfigured ? env.publicUrl : runtime.url}${UI_HOME}\n`);
   } else {
     process.stdout.write(`Intake worker running (database: ${where})\n`);
   }

@@ -143,10 +143,10 @@ export function CopyButton({ id, text, label }: { id: string; text: string; labe
 
 interface FieldProps {
   id: string;
-  label: string;
+  label: ReactNode;
   value: string;
   onChange: (value: string) => void;
-  description?: string;
+  description?: ReactNode;
   error?: string | null;
   type?: string;
   placeholder?: string;
@@ -190,6 +190,8 @@ export interface Choice {
   id: string;
   label: string;
   section?: string;
+  /** data (a webhook's or an action's name), not UI text: kept out of translation */
+  raw?: boolean;
 }
 
 export function SelectField({
@@ -221,7 +223,7 @@ export function SelectField({
   const grouped = choices.some((c) => c.section);
   const item = (c: Choice) => (
     <ListBoxItem key={c.id} id={c.id} textValue={c.label} className="option">
-      {c.label}
+      {c.raw ? <span translate="no">{c.label}</span> : c.label}
     </ListBoxItem>
   );
   return (

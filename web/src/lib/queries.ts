@@ -18,7 +18,7 @@ export interface Webhook {
   sampleCaptureUntil: string | null;
   isActive: boolean;
   autoDisabledAt: string | null;
-  deliveries: { nodes: { receivedAt: string }[] };
+  lastDeliveryAt: string | null;
 }
 
 export interface InboundAction {
@@ -37,8 +37,7 @@ export interface WorkflowSummary {
 
 const WEBHOOK_FIELDS = `inboundWebhookId name slug description url authType authConfig idempotencySource
   idempotencyWindowSeconds handlerType handlerConfig rateLimitPerMinute mappingNamespace samplePayload
-  sampleCapturedAt sampleCaptureUntil isActive autoDisabledAt
-  deliveries(first: 1, orderBy: RECEIVED_AT_DESC) { nodes { receivedAt } }`;
+  sampleCapturedAt sampleCaptureUntil isActive autoDisabledAt lastDeliveryAt`;
 
 export const WEBHOOKS_QUERY = `query Webhooks {
   inboundWebhooks(orderBy: NAME_ASC, first: 500) { nodes { ${WEBHOOK_FIELDS} } }

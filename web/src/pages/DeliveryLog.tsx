@@ -213,7 +213,7 @@ export function DeliveryLog() {
           label={t('log.filterWebhook')}
           value={filter.webhook || 'all'}
           onChange={(v) => setFilter('webhook', v === 'all' ? '' : v)}
-          choices={[{ id: 'all', label: t('log.allWebhooks') }, ...(webhooks.data ?? []).map((w) => ({ id: w.inboundWebhookId, label: w.name }))]}
+          choices={[{ id: 'all', label: t('log.allWebhooks') }, ...(webhooks.data ?? []).map((w) => ({ id: w.inboundWebhookId, label: w.name, raw: true }))]}
         />
         <SelectField
           id="filter-status"
@@ -265,7 +265,7 @@ export function DeliveryLog() {
                 {rows.map((d) => (
                   <tr key={d.deliveryId} id={`delivery-row-${d.deliveryId}`} className={openId === d.deliveryId ? 'row-selected' : undefined}>
                     <td>
-                      <Link id={`delivery-open-${d.deliveryId}`} className="link" href={hrefFor(d.deliveryId)} aria-label={t('log.openLabel')}>
+                      <Link id={`delivery-open-${d.deliveryId}`} className="link" href={hrefFor(d.deliveryId)}>
                         <RelTime value={d.receivedAt} />
                       </Link>
                     </td>

@@ -177,7 +177,7 @@ export function InboundList() {
               {webhooks.data.map((w) => {
                 const status = webhookStatus(w);
                 const handler = handlerLabel(w);
-                const last = w.deliveries.nodes[0]?.receivedAt;
+                const last = w.lastDeliveryAt;
                 return (
                   <tr key={w.inboundWebhookId} id={`webhook-row-${w.slug}`}>
                     <td>

@@ -4,7 +4,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { Button, Dialog, Heading, Modal, ModalOverlay } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
 import { CopyButton } from '../components/ui.tsx';
-import { EXAMPLE_BODY, curlCommand, signRequest, type AuthSettings } from '../lib/curl.ts';
+import { DEFAULT_SIGNATURE_HEADER, EXAMPLE_BODY, curlCommand, signRequest, type AuthSettings } from '../lib/curl.ts';
 import { intlLocale } from '../lib/i18n.ts';
 import { formatExact } from '../lib/time.ts';
 import type { Webhook } from '../lib/queries.ts';
@@ -36,7 +36,7 @@ export function SecretDialog({ shown, onClose }: { shown: ShownSecret; onClose: 
     };
   }, [shown.url, shown.secret, auth]);
   const timestamped = auth.auth_type === 'hmac_sha256' && (['stripe', 'slack', 'standard-webhooks'].includes(auth.signature_format ?? '') || !!auth.timestamp_header);
-  const header = auth.signature_header ?? '';
+  const header = auth.signature_header ?? DEFAULT_SIGNATURE_HEADER[auth.signature_format ?? 'hex'];
   return (
     <ModalOverlay isOpen className="overlay">
       <Modal className="modal">
@@ -83,7 +83,12 @@ export function SecretDialog({ shown, onClose }: { shown: ShownSecret; onClose: 
             )}
             <div className="callout callout-info" id="sender-hint">
               <strong>{t('secret.whereTitle')}</strong>
-              <p>{t(senderHintKey(auth), { header })}</p>
+              <p>{t(senderHintKey(auth))}</p>
+              {auth.auth_type === 'hmac_sha256' && (
+                <p>
+                  {t('secret.signatureHeader')} <code translate="no">{header}</code>
+                </p>
+              )}
             </div>
             <div>
               <div className="label">{t('secret.curlTitle')}</div>

@@ -215,7 +215,7 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
     save.mutate();
   };
 
-  const actionChoices = actions.map((a) => ({ id: a.name, label: a.displayName, section: t(`entity.${a.entityType}`, { defaultValue: a.entityType }) }));
+  const actionChoices = actions.map((a) => ({ id: a.name, label: a.displayName, raw: true, section: t(`entity.${a.entityType}`, { defaultValue: a.entityType }) }));
   const generalError = serverError && !serverField ? serverError : null;
   const problemCount = submitted ? Object.keys(problems).length : 0;
 
@@ -356,7 +356,7 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
                   ) : workflows.length === 0 ? (
                     <p className="callout">{t('form.noWorkflows')}</p>
                   ) : (
-                    <SelectField id="webhook-workflow" label={t('form.workflow')} value={f.workflowId || null} onChange={set('workflowId')} choices={workflows.map((w) => ({ id: w.workflowId, label: w.name }))} placeholder={t('form.chooseWorkflow')} error={errorOf('workflow')} />
+                    <SelectField id="webhook-workflow" label={t('form.workflow')} value={f.workflowId || null} onChange={set('workflowId')} choices={workflows.map((w) => ({ id: w.workflowId, label: w.name, raw: true }))} placeholder={t('form.chooseWorkflow')} error={errorOf('workflow')} />
                   )}
                 </div>
                 {f.handlerType === 'direct_action' && action && (
@@ -377,12 +377,16 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
                           </div>
                           <Field
                             id={`mapping-${field.name}`}
-                            label={t('form.mappingFor', { field: field.name })}
+                            label={
+                              <>
+                                {t('form.mappingFor')} <span translate="no">{field.name}</span>
+                              </>
+                            }
                             className="mapping-input"
                             value={f.mappings[field.name] ?? ''}
                             onChange={(v) => set('mappings')({ ...f.mappings, [field.name]: v })}
                             error={errorOf(`mapping-${field.name}`)}
-                            description={field.description}
+                            description={<span translate="no">{field.description}</span>}
                             mono
                           />
                         </div>
