@@ -7,6 +7,7 @@
 // saved under test-results/screens/ (1280×800, en-US, UTC, a fixed clock).
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,7 +121,14 @@ beforeAll(async () => {
   fs.mkdirSync(SCREENS, { recursive: true });
   await ensureWebBuild({ quiet: true });
   db = await createTestDatabase();
-  server = await startTestServer(db.url, { worker: true });
+  // a port known before the start, so webhook URLs (and the screenshots) show a real one
+  const port = await new Promise<number>((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  server = await startTestServer(db.url, { worker: true, env: { PORT: String(port) } });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -191,7 +199,10 @@ describe('Settings → Webhooks in a browser', () => {
     await page.fill('#mapping-title', 'commonLabels.alertname & " on " & commonLabels.instance');
     await page.fill('#mapping-external_id', 'groupKey');
     await page.waitForSelector('text=Available.');
+    await page.evaluate(() => document.querySelector('.overlay')?.scrollTo(0, 0));
     await screen(page, '03-webhook-dialog');
+    await page.evaluate(() => document.querySelector('#webhook-dialog .mapping-layout')?.scrollIntoView());
+    await screen(page, '03b-webhook-dialog-mapping');
     expect(await axeProblems(page)).toEqual([]);
     await page.click('#webhook-save');
     await page.waitForSelector('#webhook-secret');

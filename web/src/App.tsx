@@ -1,13 +1,15 @@
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { RouterProvider } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
 import { Navigate, Route, Routes, useHref, useLocation, useNavigate } from 'react-router';
 import { Loading, ErrorState, ToastHost } from './components/ui.tsx';
 import { fetchSession, setUnauthenticatedHandler, type Session } from './lib/api.ts';
-import { SetupPage } from './pages/Setup.tsx';
-import { SignInPage } from './pages/SignIn.tsx';
 import { SettingsShell } from './pages/Shell.tsx';
+
+// pages and dialogs not on the first screen load when needed, to keep the initial JS small
+const SetupPage = lazy(() => import('./pages/Setup.tsx').then((m) => ({ default: m.SetupPage })));
+const SignInPage = lazy(() => import('./pages/SignIn.tsx').then((m) => ({ default: m.SignInPage })));
 
 export function useSession() {
   return useQuery<Session>({ queryKey: ['session'], queryFn: fetchSession, staleTime: 60_000 });
@@ -40,12 +42,14 @@ export function App() {
   }, [t]);
   return (
     <RouterProvider navigate={(to, options) => navigate(to, options as never)} useHref={useHref}>
+      <Suspense fallback={<Loading label={t('common.loading')} />}>
       <Routes>
         <Route path="/setup" element={<SetupPage />} />
         <Route path="/sign-in" element={<SignInPage />} />
         <Route path="/settings/webhooks/*" element={<RequireSession>{(session) => <SettingsShell session={session} />}</RequireSession>} />
         <Route path="*" element={<Navigate to="/settings/webhooks" replace />} />
       </Routes>
+      </Suspense>
       <ToastHost />
     </RouterProvider>
   );

@@ -1,7 +1,7 @@
 // The Inbound list: every webhook with its URL, handler, last delivery, active toggle, status and
 // a row menu (edit, rotate secret, capture sample, send test, delete).
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { Button, Dialog, Heading, Menu, MenuItem, MenuTrigger, Modal, ModalOverlay, Popover, Switch, Link } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
 import { Chip, CopyButton, EmptyState, ErrorState, Field, Loading, RelTime, errorText, notify, type ChipTone } from '../components/ui.tsx';
@@ -11,8 +11,10 @@ import {
   type InboundAction, type Webhook, type WorkflowSummary,
 } from '../lib/queries.ts';
 import { usePermissions } from './Shell.tsx';
-import { SecretDialog, type ShownSecret } from './SecretDialog.tsx';
-import { WebhookDialog } from './WebhookDialog.tsx';
+import type { ShownSecret } from './SecretDialog.tsx';
+
+const SecretDialog = lazy(() => import('./SecretDialog.tsx').then((m) => ({ default: m.SecretDialog })));
+const WebhookDialog = lazy(() => import('./WebhookDialog.tsx').then((m) => ({ default: m.WebhookDialog })));
 
 export function useWebhooks() {
   return useQuery({
@@ -146,7 +148,7 @@ export function InboundList() {
           <h2 id="inbound-heading">{t('list.title')}</h2>
           <p className="muted">{t('list.subtitle')}</p>
         </div>
-        {webhooks.data.length > 0 && newButton}
+        {webhooks.data.length > 0 && (newButton ?? <Chip tone="muted">{t('list.readOnly')}</Chip>)}
       </div>
       {webhooks.data.length === 0 ? (
         <EmptyState title={t('list.emptyTitle')} action={newButton ?? <p className="muted">{t('list.emptyViewer')}</p>}>
@@ -282,6 +284,7 @@ export function InboundList() {
           </table>
         </div>
       )}
+      <Suspense fallback={null}>
       {editing && (
         <WebhookDialog
           webhook={editing === 'new' ? null : editing}
@@ -294,6 +297,7 @@ export function InboundList() {
       )}
       {deleting && <DeleteDialog webhook={deleting} onClose={() => setDeleting(null)} />}
       {secret && <SecretDialog shown={secret} onClose={() => setSecret(null)} />}
+      </Suspense>
     </section>
   );
 }

@@ -1,15 +1,16 @@
 // Settings → Webhooks: the header, the Inbound | Outbound tabs (the structure is final; Outbound
 // is filled by its own issue), and the Inbound tab's pages: webhooks, delivery log, rejections.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { createContext, useContext } from 'react';
+import { createContext, lazy, Suspense, useContext } from 'react';
 import { Button, Link, Tab, TabList, TabPanel, Tabs } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
 import { Route, Routes, useLocation, useNavigate } from 'react-router';
 import { EmptyState, ErrorState, Loading, notify } from '../components/ui.tsx';
 import { authCall, graphql, setCsrfToken, type Session } from '../lib/api.ts';
-import { DeliveryLog } from './DeliveryLog.tsx';
 import { InboundList } from './InboundList.tsx';
-import { Rejections } from './Rejections.tsx';
+
+const DeliveryLog = lazy(() => import('./DeliveryLog.tsx').then((m) => ({ default: m.DeliveryLog })));
+const Rejections = lazy(() => import('./Rejections.tsx').then((m) => ({ default: m.Rejections })));
 
 export interface Permissions {
   can(permission: string): boolean;
@@ -37,12 +38,14 @@ function InboundPages() {
           </Link>
         ))}
       </nav>
+      <Suspense fallback={<Loading label={t('common.loading')} />}>
       <Routes>
         <Route index element={<InboundList />} />
         <Route path="deliveries" element={<DeliveryLog />} />
         <Route path="rejections" element={<Rejections />} />
         <Route path="*" element={<InboundList />} />
       </Routes>
+      </Suspense>
     </>
   );
 }
