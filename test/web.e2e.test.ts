@@ -304,6 +304,69 @@ describe('Settings → Webhooks in a browser', () => {
     expect(await axeProblems(page)).toEqual([]);
   }, 60_000);
 
+  it('puts a server error on the field it names; edits, rotates the secret, and deletes after the slug is typed', async () => {
+    await page.goto(`${server.url}/settings/webhooks`);
+    await page.click('#new-webhook');
+    await page.fill('#webhook-name', 'Grafana alerts');
+    await choose(page, 'webhook-signature-format', 'Hex (PagerDuty, Sentry, Grafana, scripts)');
+    await page.fill('#webhook-signature-header', 'x-grafana-alerting-signature');
+    await choose(page, 'webhook-action', 'Create ticket');
+    await page.fill('#mapping-title', 'title & (');
+    await page.click('#webhook-save');
+    // BAD_EXPRESSION with details.field handler.field_mapping.title: shown under that input
+    const describedBy = await page.waitForFunction(() => {
+      const input = document.querySelector('#mapping-title');
+      const ids = input?.getAttribute('aria-describedby')?.split(' ') ?? [];
+      const text = ids.map((id) => document.getElementById(id)?.textContent ?? '').join(' ');
+      return input?.getAttribute('aria-invalid') === 'true' && text.trim() ? text : false;
+    });
+    expect(String(await describedBy.jsonValue())).not.toMatch(/^handler\./);
+    await screen(page, '18-dialog-server-error');
+    await page.fill('#mapping-title', 'title');
+    await page.click('#webhook-save');
+    await page.waitForSelector('#webhook-secret');
+    expect(await page.textContent('#sender-hint')).toContain('x-grafana-alerting-signature');
+    await page.click('#secret-done');
+    await page.waitForSelector('#webhook-row-grafana-alerts');
+
+    await page.click('#webhook-menu-grafana-alerts');
+    await page.click('#webhook-edit-grafana-alerts');
+    await page.waitForSelector('#webhook-name');
+    expect(await page.inputValue('#webhook-signature-header')).toBe('x-grafana-alerting-signature');
+    await page.fill('#webhook-name', 'Grafana (prod)');
+    await page.click('#webhook-save');
+    await page.waitForSelector('#webhook-row-grafana-alerts >> text=Grafana (prod)');
+
+    await page.click('#webhook-menu-grafana-alerts');
+    await page.click('#webhook-rotate-grafana-alerts');
+    await page.waitForSelector('#webhook-secret');
+    expect(await page.textContent('#secret-dialog')).toContain('New secret');
+    const rotated = (await page.textContent('#webhook-secret'))!.trim();
+    await screen(page, '19-rotated-secret');
+    await page.click('#secret-done');
+    const body = '{"title":"rotated"}';
+    const res = await fetch(`${server.url}/api/inbound/${WORKSPACE}/grafana-alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-grafana-alerting-signature': sign(rotated, body) },
+      body,
+    });
+    expect(res.status).toBe(200);
+
+    await page.click('#webhook-menu-grafana-alerts');
+    await page.click('#webhook-delete-grafana-alerts');
+    await page.waitForSelector('#delete-confirm');
+    expect(await page.isDisabled('#delete-confirm')).toBe(true);
+    await page.fill('#delete-confirm-slug', 'grafana');
+    expect(await page.isDisabled('#delete-confirm')).toBe(true);
+    await page.fill('#delete-confirm-slug', 'grafana-alerts');
+    await screen(page, '20-delete-confirm');
+    expect(await axeProblems(page)).toEqual([]);
+    await page.click('#delete-confirm');
+    await page.waitForSelector('#webhook-row-grafana-alerts', { state: 'detached' });
+    const { rows } = await db.pool.query(`select count(*)::int as n from intake.inbound_webhooks where slug = 'grafana-alerts'`);
+    expect(rows[0].n).toBe(0);
+  }, 90_000);
+
   it('has the stable ids, and every interactive element has an id', async () => {
     await page.goto(`${server.url}/settings/webhooks`);
     await page.waitForSelector('#webhook-row-prometheus-alerts');
