@@ -19,7 +19,6 @@ export function SignInPage() {
   const queryClient = useQueryClient();
   const session = useSession();
   const [form, setForm] = useState({ workspace: '', email: '', password: '' });
-  const set = (key: keyof typeof form) => (value: string) => setForm((f) => ({ ...f, [key]: value }));
   const submit = useMutation({
     mutationFn: () => authCall<Session>('POST', '/auth/sign-in', form),
     onSuccess: (s) => {
@@ -28,6 +27,10 @@ export function SignInPage() {
       navigate(safeNext(params.get('next')), { replace: true });
     },
   });
+  const set = (key: keyof typeof form) => (value: string) => {
+    setForm((f) => ({ ...f, [key]: value }));
+    if (submit.isError) submit.reset(); // the old answer no longer applies to what is typed
+  };
   if (session.isPending) return <Loading label={t('common.loading')} />;
   if (session.data?.signedIn) return <Navigate to={safeNext(params.get('next'))} replace />;
   const setupRequired = session.data && !session.data.signedIn && session.data.setupRequired;

@@ -5,7 +5,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Button, Dialog, Form, Heading, Modal, ModalOverlay, Switch } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { Chip, ErrorState, Field, Loading, SelectField, errorText } from '../components/ui.tsx';
+import { Chip, ErrorState, Field, Loading, SelectField } from '../components/ui.tsx';
 import { ApiError, graphql } from '../lib/api.ts';
 import { DEFAULT_SIGNATURE_HEADER, type SignatureFormat } from '../lib/curl.ts';
 import { formFieldOf, messageWithoutPath } from '../lib/errorField.ts';
@@ -95,6 +95,25 @@ function handlerInput(f: FormState, action: InboundAction | undefined): Record<s
   const mapping: Record<string, string> = {};
   for (const [field, expr] of Object.entries(f.mappings)) if (known.has(field) && expr.trim()) mapping[field] = expr.trim();
   return { handler_type: 'direct_action', action: f.action, field_mapping: mapping };
+}
+
+/** The DOM id of each field key (lib/errorField.ts), to move focus to the first problem. */
+const FIELD_IDS: Record<string, string> = {
+  name: 'webhook-name', slug: 'webhook-slug', description: 'webhook-description', secret: 'webhook-own-secret',
+  authType: 'webhook-auth-type', signatureFormat: 'webhook-signature-format', signatureHeader: 'webhook-signature-header',
+  timestampHeader: 'webhook-timestamp-header', tolerance: 'webhook-tolerance', tokenHeader: 'webhook-token-header',
+  cidrs: 'webhook-cidrs', queryParam: 'webhook-query-param', idempotencyValue: 'webhook-idempotency-value',
+  idempotencyWindow: 'webhook-idempotency-window', action: 'webhook-action', workflow: 'webhook-workflow', rateLimit: 'webhook-rate-limit',
+};
+
+function focusField(key: string | null | undefined): void {
+  if (!key) return;
+  const id = key.startsWith('mapping-') ? key : FIELD_IDS[key];
+  requestAnimationFrame(() => {
+    const el = id ? document.getElementById(id) : null;
+    el?.scrollIntoView({ block: 'center' });
+    el?.focus();
+  });
 }
 
 const ENVELOPE = `{
@@ -204,14 +223,21 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
       if (created) onCreated({ webhook: created.inboundWebhook, secret: created.secret, url: created.url, rotated: false });
       else onClose();
     },
-    onError: (error) => setServerError(error),
+    onError: (error) => {
+      setServerError(error);
+      focusField(error instanceof ApiError ? formFieldOf(error) : null);
+    },
   });
 
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
     setSubmitted(true);
     setServerError(null);
-    if (Object.keys(problems).length > 0) return;
+    const first = Object.keys(problems)[0];
+    if (first) {
+      focusField(first);
+      return;
+    }
     save.mutate();
   };
 
@@ -436,7 +462,7 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
               )}
               {serverError && serverField && (
                 <p className="error-text" role="alert">
-                  {errorText(t, serverError)}
+                  {t('form.notSaved')} <span translate="no">{messageWithoutPath(serverError.message)}</span>
                 </p>
               )}
               <div className="dialog-actions">
