@@ -367,6 +367,52 @@ describe('Settings → Webhooks in a browser', () => {
     expect(rows[0].n).toBe(0);
   }, 90_000);
 
+  it('captures a sample, sends a test delivery, shows the workflow envelope, and fits 1024 px', async () => {
+    await page.goto(`${server.url}/settings/webhooks`);
+    await page.click('#webhook-menu-prometheus-alerts');
+    await page.click('#webhook-capture-prometheus-alerts');
+    await page.waitForSelector('#webhook-row-prometheus-alerts >> text=Capturing sample');
+    await page.click('#webhook-menu-prometheus-alerts');
+    await page.click('#webhook-test-prometheus-alerts');
+    await page.click('#nav-deliveries');
+    await page.waitForSelector('#delivery-log >> text=Test', { timeout: 5_000 });
+
+    await page.click('#nav-webhooks');
+    await page.click('#new-webhook');
+    await choose(page, 'webhook-handler-type', 'Workflow');
+    await page.waitForSelector('#workflow-envelope');
+    expect(await page.textContent('#workflow-envelope')).toContain('"delivery_id"');
+    await page.evaluate(() => document.querySelector('#workflow-envelope')?.scrollIntoView({ block: 'center' }));
+    await screen(page, '21-dialog-workflow');
+    await page.click('#webhook-cancel');
+
+    await page.setViewportSize({ width: 1024, height: 768 });
+    try {
+      for (const url of ['/settings/webhooks', '/settings/webhooks/deliveries']) {
+        await page.goto(`${server.url}${url}`);
+        await page.waitForSelector('#webhook-list, #delivery-log');
+        expect(await page.evaluate(() => document.documentElement.scrollWidth), url).toBeLessThanOrEqual(1024);
+      }
+      await screen(page, '22-deliveries-1024');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  }, 60_000);
+
+  it('a failed request ends in an error with a retry, not a spinner', async () => {
+    await page.route('**/graphql', (route) => route.abort('connectionrefused'));
+    try {
+      await page.goto(`${server.url}/settings/webhooks`);
+      await page.waitForSelector('text=Something went wrong', { timeout: 10_000 });
+      expect(await page.$('.spinner')).toBeNull();
+      await screen(page, '23-error-state');
+    } finally {
+      await page.unroute('**/graphql');
+    }
+    await page.click('#error-retry');
+    await page.waitForSelector('#webhook-row-prometheus-alerts');
+  }, 60_000);
+
   it('has the stable ids, and every interactive element has an id', async () => {
     await page.goto(`${server.url}/settings/webhooks`);
     await page.waitForSelector('#webhook-row-prometheus-alerts');
