@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../core/access.ts';
 import { createSetupToken } from '../core/sessions.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import { userWithKey } from './support/graphql.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
 let db: TestDatabase;
@@ -254,6 +255,13 @@ describe('signed in', () => {
     expect(forgedSignIn.status).toBe(403);
   });
 
+  it('an API key needs no CSRF token, and counts rather than a cookie beside it', async () => {
+    const { key } = await userWithKey(db.pool, WORKSPACE, 'viewer');
+    const answer = await call('POST', '/graphql', { body: { query: '{ currentPermissions }' }, cookie: admin.cookie, headers: { authorization: `Bearer ${key}` } });
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.body.data.currentPermissions).toEqual(['inbound_webhook:read']);
+  });
+
   it("a viewer's session cannot create a webhook (FORBIDDEN)", async () => {
     const answer = await graphql(
       viewer,
@@ -396,5 +404,9 @@ describe('refused sign-ins', () => {
     expect(missing.body.error).toMatchObject({ code: 'VALIDATION', details: { field: 'password' } });
     const form = await fetch(`${server.url}/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=b' });
     expect(form.status).toBe(415);
+    expect((await form.json()).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const broken = await fetch(`${server.url}/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"workspace":' });
+    expect(broken.status).toBe(400);
+    expect(await broken.json()).toMatchObject({ error: { code: 'VALIDATION', details: { field: 'body' } } });
   });
 });
