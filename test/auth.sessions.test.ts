@@ -122,11 +122,21 @@ describe('setup', () => {
     expect((await call('GET', `/auth/setup?token=${token}`)).status).toBe(200);
   });
 
+  it('refuses an expired token', async () => {
+    await db.pool.query(`update intake_global.setup_tokens set expires_at = now() - interval '1 second'`);
+    expect((await call('GET', `/auth/setup?token=${token}`)).status).toBe(410);
+    const answer = await call('POST', '/auth/setup', { body: { token, tenantSlug: WORKSPACE, tenantName: 'Acme MSP', email: ADMIN.email, password: ADMIN.password } });
+    expect(answer.status).toBe(410);
+    expect((await db.pool.query('select count(*)::int as n from psa.tenants')).rows[0].n).toBe(0);
+    await db.pool.query(`update intake_global.setup_tokens set expires_at = now() + interval '1 hour'`);
+  });
+
   it('creates the workspace and its admin and signs them in, once', async () => {
-    const answer = await call('POST', '/auth/setup', {
-      body: { token, tenantSlug: WORKSPACE, tenantName: 'Acme MSP', email: ADMIN.email, password: ADMIN.password, displayName: 'Ada Admin' },
-    });
-    expect(answer.status, answer.text).toBe(201);
+    // the same link submitted twice at once: one workspace, one 201
+    const body = { token, tenantSlug: WORKSPACE, tenantName: 'Acme MSP', email: ADMIN.email, password: ADMIN.password, displayName: 'Ada Admin' };
+    const both = await Promise.all([call('POST', '/auth/setup', { body }), call('POST', '/auth/setup', { body })]);
+    expect(both.map((a) => a.status).sort()).toEqual([201, 410]);
+    const answer = both.find((a) => a.status === 201)!;
     expect(answer.body).toMatchObject({
       signedIn: true,
       csrfToken: expect.any(String),
