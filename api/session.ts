@@ -195,18 +195,16 @@ export function sessionRoutes(options: SessionRouteOptions): Router {
     const email = stringField(body, 'email').trim();
     const password = stringField(body, 'password');
 
-    // Counted before any work, so a flood costs no password checks. The address is hashed so
-    // that emails are not kept in Redis.
+    // Counted before any work, so a flood costs no password checks. The IP first: a flood from
+    // one address that is already refused does not also use up its victim's per-address count.
+    // The address is hashed so that emails are not kept in Redis.
     const ip = resolveClientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'] as string | undefined, options.trustedProxies);
     const address = createHash('sha256').update(`${workspace}\n${email.toLowerCase()}`).digest('base64url');
-    const verdicts = await Promise.all([
-      options.rateLimiter.hit(`sign-in:ip:${ip}`, options.limitPerIp),
-      options.rateLimiter.hit(`sign-in:address:${address}`, options.limitPerAddress),
-    ]);
-    const retryAfter = Math.max(0, ...verdicts.map((v) => (v.limited ? v.retryAfterSeconds : 0)));
-    if (retryAfter > 0) {
-      res.set('Retry-After', String(retryAfter));
-      return fail(res, 429, 'RATE_LIMITED', `Too many sign-in attempts. Try again in ${retryAfter} seconds.`);
+    let verdict = await options.rateLimiter.hit(`sign-in:ip:${ip}`, options.limitPerIp);
+    if (!verdict.limited) verdict = await options.rateLimiter.hit(`sign-in:address:${address}`, options.limitPerAddress);
+    if (verdict.limited) {
+      res.set('Retry-After', String(verdict.retryAfterSeconds));
+      return fail(res, 429, 'RATE_LIMITED', `Too many sign-in attempts. Try again in ${verdict.retryAfterSeconds} seconds.`);
     }
 
     const candidate = await signInCandidate(pool, workspace, email);

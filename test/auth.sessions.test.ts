@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../core/access.ts';
 import { createSetupToken } from '../core/sessions.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import { userWithKey } from './support/graphql.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
 let db: TestDatabase;
@@ -121,11 +122,21 @@ describe('setup', () => {
     expect((await call('GET', `/auth/setup?token=${token}`)).status).toBe(200);
   });
 
+  it('refuses an expired token', async () => {
+    await db.pool.query(`update intake_global.setup_tokens set expires_at = now() - interval '1 second'`);
+    expect((await call('GET', `/auth/setup?token=${token}`)).status).toBe(410);
+    const answer = await call('POST', '/auth/setup', { body: { token, tenantSlug: WORKSPACE, tenantName: 'Acme MSP', email: ADMIN.email, password: ADMIN.password } });
+    expect(answer.status).toBe(410);
+    expect((await db.pool.query('select count(*)::int as n from psa.tenants')).rows[0].n).toBe(0);
+    await db.pool.query(`update intake_global.setup_tokens set expires_at = now() + interval '1 hour'`);
+  });
+
   it('creates the workspace and its admin and signs them in, once', async () => {
-    const answer = await call('POST', '/auth/setup', {
-      body: { token, tenantSlug: WORKSPACE, tenantName: 'Acme MSP', email: ADMIN.email, password: ADMIN.password, displayName: 'Ada Admin' },
-    });
-    expect(answer.status, answer.text).toBe(201);
+    // the same link submitted twice at once: one workspace, one 201
+    const body = { token, tenantSlug: WORKSPACE, tenantName: 'Acme MSP', email: ADMIN.email, password: ADMIN.password, displayName: 'Ada Admin' };
+    const both = await Promise.all([call('POST', '/auth/setup', { body }), call('POST', '/auth/setup', { body })]);
+    expect(both.map((a) => a.status).sort()).toEqual([201, 410]);
+    const answer = both.find((a) => a.status === 201)!;
     expect(answer.body).toMatchObject({
       signedIn: true,
       csrfToken: expect.any(String),
@@ -252,6 +263,13 @@ describe('signed in', () => {
     expect(own.status).toBe(200);
     const forgedSignIn = await call('POST', '/auth/sign-in', { body: { workspace: WORKSPACE, ...ADMIN }, headers: { origin: 'https://evil.example' } });
     expect(forgedSignIn.status).toBe(403);
+  });
+
+  it('an API key needs no CSRF token, and counts rather than a cookie beside it', async () => {
+    const { key } = await userWithKey(db.pool, WORKSPACE, 'viewer');
+    const answer = await call('POST', '/graphql', { body: { query: '{ currentPermissions }' }, cookie: admin.cookie, headers: { authorization: `Bearer ${key}` } });
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.body.data.currentPermissions).toEqual(['inbound_webhook:read']);
   });
 
   it("a viewer's session cannot create a webhook (FORBIDDEN)", async () => {
@@ -396,5 +414,9 @@ describe('refused sign-ins', () => {
     expect(missing.body.error).toMatchObject({ code: 'VALIDATION', details: { field: 'password' } });
     const form = await fetch(`${server.url}/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=b' });
     expect(form.status).toBe(415);
+    expect((await form.json()).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const broken = await fetch(`${server.url}/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"workspace":' });
+    expect(broken.status).toBe(400);
+    expect(await broken.json()).toMatchObject({ error: { code: 'VALIDATION', details: { field: 'body' } } });
   });
 });
