@@ -258,6 +258,52 @@ describe('as intake_user', () => {
   });
 });
 
+describe('InboundWebhook.lastDeliveryAt', () => {
+  it("is the newest delivery's received_at, null without one", async () => {
+    const empty = (await makeWebhook(db.pool, 'acme', { name: 'none', slug: 'none', auth: { auth_type: 'bearer' }, handler })).id;
+    await asUser(tenants.a, users.viewer, async (client) => {
+      const { rows } = await client.query(
+        `select w.inbound_webhook_id::text as id, intake.inbound_webhooks_last_delivery_at(w) as last,
+                (select max(received_at) from intake.inbound_webhook_deliveries d where d.inbound_webhook_id = w.inbound_webhook_id) as want
+           from intake.inbound_webhooks w order by w.slug`,
+      );
+      expect(rows).toHaveLength(3);
+      for (const row of rows) expect(row.last?.getTime(), row.id).toBe(row.want?.getTime());
+      expect(rows.find((r) => r.id === empty).last).toBeNull();
+    });
+    await db.pool.query(`delete from intake.inbound_webhooks where inbound_webhook_id = $1`, [empty]);
+  });
+
+  it("is one probe of the webhook's index, also for a quiet webhook beside a busy one", async () => {
+    // the case a walk of the tenant's deliveries by time would make slow: the quiet webhook's
+    // only delivery is a month old, behind 20,000 of the busy one's
+    const tenant = await makeTenant(db.pool, 'delta');
+    const busy = (await makeWebhook(db.pool, 'delta', { name: 'busy', slug: 'busy', auth: { auth_type: 'bearer' }, handler })).id;
+    const quiet = (await makeWebhook(db.pool, 'delta', { name: 'quiet', slug: 'quiet', auth: { auth_type: 'bearer' }, handler })).id;
+    await db.pool.query(
+      `insert into intake.inbound_webhook_deliveries (tenant, inbound_webhook_id, request_method, request_path, received_at, dispatch_status)
+       select $1::uuid, $2::uuid, 'POST', '/x', now() - make_interval(secs => i), 'dispatched' from generate_series(1, 20000) i
+       union all select $1, $3, 'POST', '/x', now() - interval '30 days', 'dispatched'`,
+      [tenant, busy, quiet],
+    );
+    await db.pool.query(`analyze intake.inbound_webhook_deliveries`); // statistics, as autovacuum keeps them
+    const viewer = (await userWithKey(db.pool, 'delta', 'viewer')).userId;
+    await asUser(tenant, viewer, async (client) => {
+      const { rows } = await client.query(`select intake.inbound_webhooks_last_delivery_at(w) as last from intake.inbound_webhooks w where slug = 'quiet'`);
+      expect(Date.now() - rows[0].last.getTime()).toBeGreaterThan(29 * 86_400_000);
+      // the function's query: the first entry of deliveries_webhook_received_idx (tenant,
+      // inbound_webhook_id, received_at desc, …), no sort, one row read
+      const plan = JSON.stringify((await client.query(
+        `explain (analyze, format json) select d.received_at from intake.inbound_webhook_deliveries d
+          where d.tenant = $1 and d.inbound_webhook_id = $2 order by d.received_at desc limit 1`, [tenant, quiet],
+      )).rows[0]['QUERY PLAN']);
+      expect(plan).toContain('"Index Name":"deliveries_webhook_received_idx"');
+      expect(plan).not.toContain('Sort');
+      expect(plan).not.toMatch(/"Rows Removed by Filter":[1-9]\d{2,}/);
+    });
+  });
+});
+
 describe('the chunk job, with real commits', () => {
   async function start(): Promise<string> {
     const { rows } = await db.pool.query(`select bulk_replay_id from intake.start_bulk_replay(inbound_webhook_id => $1, is_replay => false)`, [hooks.c1]);
