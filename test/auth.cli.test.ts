@@ -81,7 +81,8 @@ async function permissions(base: string, session: { cookie: string; csrf: string
   return { status: answer.status, permissions: answer.body?.data?.currentPermissions };
 }
 
-describe('intake start and the user commands', () => {
+// Each step starts processes (a CLI call migrates before it runs): slow on a loaded machine.
+describe('intake start and the user commands', { timeout: 120_000 }, () => {
   let base = '';
   let viewer: { cookie: string; csrf: string };
 
