@@ -10,7 +10,7 @@ export const API_ROLE = 'intake_user';
 export const API_STATEMENT_TIMEOUT_MS = 15_000;
 
 export function pgSettingsFor(claims: Claims | undefined): Record<string, string> {
-  // Without claims (never reached behind requireApiKey) the role still applies and no tenant is
+  // Without claims (never reached behind requireAuth) the role still applies and no tenant is
   // set, so every policy fails closed.
   return {
     role: API_ROLE,

@@ -3,6 +3,7 @@
 // stderr and a non-zero exit. Without DATABASE_URL it uses the embedded Postgres under .data/
 // (the one `npm start` runs, or it starts it for the length of the command).
 import { readFileSync } from 'node:fs';
+import pg from 'pg';
 import { openDatabase } from '../core/database.ts';
 import { loadEnv } from '../core/env.ts';
 import { UserError } from '../core/errors.ts';
@@ -11,6 +12,8 @@ import { migrateDatabase } from '../core/migrate.ts';
 import { intOption, need, parse, UsageError, withDatabase } from './args.ts';
 import { ACCESS_USAGE, accessCommand } from './commands/access.ts';
 import { startRuntime, type RuntimeParts } from '../core/runtime.ts';
+import { createSetupToken } from '../core/sessions.ts';
+import { UI_HOME } from '../web/serve.ts';
 import { createTenant, tenantIdForSlug } from '../core/tenants.ts';
 import { createWebhook } from '../core/webhooks.ts';
 import { createWorkflow, listWorkflowRuns, listWorkflows, RUN_STATUSES } from '../core/workflows.ts';
@@ -102,13 +105,33 @@ const DELIVERY_COLUMNS = `d.delivery_id, w.slug as webhook, d.received_at, d.dis
   d.handler_outcome, d.error_message, d.retry_count, d.response_status, d.duration_ms, d.dispatched_at,
   d.is_replay, d.replayed_from, d.duplicate_of`;
 
-async function serve(parts: RuntimeParts): Promise<void> {
+/**
+ * On a database with no tenant: a new one-time setup link (earlier ones stop working), on stdout
+ * only; the token is never logged. Only `start` offers one, so that scaled-out receivers
+ * starting together do not invalidate each other's links.
+ */
+async function printSetupLink(connectionString: string, base: string, hours: number): Promise<void> {
+  const client = new pg.Client({ connectionString });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    const token = await createSetupToken(client, hours);
+    if (token) process.stdout.write(`Set up your workspace: ${base}/setup?token=${token}\n`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function serve(parts: RuntimeParts, offerSetup = false): Promise<void> {
   const env = loadEnv();
   const runtime = await startRuntime(env, parts);
   const where = runtime.database.embedded ? `embedded Postgres in ${env.dataDir}/pg` : 'DATABASE_URL';
   if (runtime.url) {
     log.info(`Intake listening on ${runtime.url}`, { inbound: `${env.publicUrl}/api/inbound/{tenant}/{webhook}`, database: where, worker: parts.worker });
     process.stdout.write(`Intake listening on ${runtime.url} (database: ${where}${parts.worker ? '; worker running' : ''})\n`);
+    if (offerSetup) await printSetupLink(runtime.database.connectionString, env.publicUrlConfigured ? env.publicUrl : runtime.url, env.setupTokenHours);
+    // after the setup link, which stays the line right below the listening one
+    process.stdout.write(`Settings → Webhooks: ${env.publicUrlConfigured ? env.publicUrl : runtime.url}${UI_HOME}\n`);
   } else {
     process.stdout.write(`Intake worker running (database: ${where})\n`);
   }
@@ -130,7 +153,7 @@ async function main(argv: string[]): Promise<unknown> {
   const args = sub === undefined ? [] : [sub, ...rest];
   switch (command) {
     case 'start':
-      await serve({ migrate: true, receiver: true, worker: true });
+      await serve({ migrate: true, receiver: true, worker: true }, true);
       return undefined;
     case 'receiver':
       await serve({ migrate: false, receiver: true, worker: false });

@@ -7,6 +7,8 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { hashToken } from './crypto.ts';
 import { UserError } from './errors.ts';
+import { passwordProblem } from './passwords.ts';
+import { revokeUserSessions, setPassword } from './sessions.ts';
 import { tenantIdForSlug } from './tenants.ts';
 import { formatZodError } from './webhookConfig.ts';
 
@@ -41,36 +43,98 @@ const userCreateSchema = z.object({
   display_name: z.string().trim().min(1).max(200).optional(),
 });
 
-/** Runs as the database owner (CLI). Creates a user with one role of the tenant. */
+/**
+ * Runs as the database owner (CLI). Creates a user with one role of the tenant and, when given,
+ * a password (so they can sign in to the web UI), in one transaction.
+ */
 export async function createUser(
   db: pg.ClientBase,
   tenantSlug: string,
-  raw: { email?: unknown; role?: unknown; display_name?: unknown },
+  raw: { email?: unknown; role?: unknown; display_name?: unknown; password?: string },
 ): Promise<{ user_id: string; email: string; role: string }> {
-  const parsed = userCreateSchema.safeParse(raw);
-  if (!parsed.success) throw new UserError('validation', formatZodError(parsed.error));
-  const { email, role, display_name } = parsed.data;
+  const parsed = parseUserInput(raw);
+  if (raw.password !== undefined) checkPassword(raw.password);
   const tenant = await tenantIdForSlug(db, tenantSlug);
   await db.query('begin');
   try {
-    const { rows: roles } = await db.query('select role_id from psa.roles where tenant = $1 and name = $2', [tenant, role]);
-    if (!roles[0]) {
-      const { rows: names } = await db.query('select name from psa.roles where tenant = $1 order by name', [tenant]);
-      throw new UserError('validation', `role: tenant "${tenantSlug}" has no role "${role}" (roles: ${names.map((r) => r.name).join(', ')})`);
-    }
-    const { rows } = await db.query(
-      `insert into psa.users (tenant, email, display_name) values ($1, $2, $3) returning user_id`,
-      [tenant, email, display_name ?? null],
-    );
-    const userId = rows[0].user_id as string;
-    await db.query(`insert into psa.user_roles (tenant, user_id, role_id) values ($1, $2, $3)`, [tenant, userId, roles[0].role_id]);
+    const created = await insertUser(db, tenant, tenantSlug, parsed);
+    if (raw.password !== undefined) await setPassword(db, tenant, created.user_id, raw.password);
     await db.query('commit');
-    return { user_id: userId, email, role };
+    return created;
   } catch (error) {
     await db.query('rollback').catch(() => {});
+    throw error;
+  }
+}
+
+export type UserInput = z.infer<typeof userCreateSchema>;
+
+/** The checked form of a new user's email, role and display name (a validation UserError otherwise). */
+export function parseUserInput(raw: { email?: unknown; role?: unknown; display_name?: unknown }): UserInput {
+  const parsed = userCreateSchema.safeParse(raw);
+  if (!parsed.success) {
+    const field = parsed.error.issues[0]?.path[0];
+    throw new UserError('validation', formatZodError(parsed.error), typeof field === 'string' ? { field } : undefined);
+  }
+  return parsed.data;
+}
+
+function checkPassword(password: string): void {
+  const problem = passwordProblem(password);
+  if (problem) throw new UserError('validation', `password: ${problem}`, { field: 'password' });
+}
+
+/** Inside the caller's transaction: inserts the user and gives them the role (by name). */
+export async function insertUser(
+  db: pg.ClientBase,
+  tenant: string,
+  tenantSlug: string,
+  { email, role, display_name }: UserInput,
+): Promise<{ user_id: string; email: string; role: string }> {
+  const { rows: roles } = await db.query('select role_id from psa.roles where tenant = $1 and name = $2', [tenant, role]);
+  if (!roles[0]) {
+    const { rows: names } = await db.query('select name from psa.roles where tenant = $1 order by name', [tenant]);
+    throw new UserError('validation', `role: tenant "${tenantSlug}" has no role "${role}" (roles: ${names.map((r) => r.name).join(', ')})`, { field: 'role' });
+  }
+  let rows;
+  try {
+    ({ rows } = await db.query(
+      `insert into psa.users (tenant, email, display_name) values ($1, $2, $3) returning user_id`,
+      [tenant, email, display_name ?? null],
+    ));
+  } catch (error) {
     if ((error as { code?: string }).code === '23505') {
-      throw new UserError('conflict', `tenant "${tenantSlug}" already has a user with email "${email}"`);
+      throw new UserError('conflict', `tenant "${tenantSlug}" already has a user with email "${email}"`, { field: 'email' });
     }
+    throw error;
+  }
+  const userId = rows[0].user_id as string;
+  await db.query(`insert into psa.user_roles (tenant, user_id, role_id) values ($1, $2, $3)`, [tenant, userId, roles[0].role_id]);
+  return { user_id: userId, email, role };
+}
+
+/**
+ * Runs as the database owner (CLI). Replaces a user's password and revokes their sessions (a
+ * password change must end a session someone else may hold), in one transaction.
+ */
+export async function setUserPassword(
+  db: pg.ClientBase,
+  tenantSlug: string,
+  email: string,
+  password: string,
+): Promise<{ user_id: string; email: string; sessions_revoked: number }> {
+  checkPassword(password);
+  const tenant = await tenantIdForSlug(db, tenantSlug);
+  const { rows: users } = await db.query('select user_id, email from psa.users where tenant = $1 and lower(email) = lower($2)', [tenant, email]);
+  if (!users[0]) throw new UserError('not_found', `tenant "${tenantSlug}" has no user with email "${email}"`);
+  await db.query('begin');
+  try {
+    await setPassword(db, tenant, users[0].user_id, password);
+    const revoked = await revokeUserSessions(db, tenant, users[0].user_id);
+    await db.query('commit');
+    return { user_id: users[0].user_id, email: users[0].email, sessions_revoked: revoked };
+  } catch (error) {
+    await db.query('rollback').catch(() => {});
     throw error;
   }
 }

@@ -30,6 +30,8 @@ export function loadEnv() {
     port,
     host: process.env.HOST || '0.0.0.0',
     publicUrl: (process.env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
+    /** whether PUBLIC_URL was set (otherwise links printed at start use the port actually bound) */
+    publicUrlConfigured: Boolean(process.env.PUBLIC_URL),
     masterKey: process.env.INTAKE_MASTER_KEY || undefined,
     dataDir: path.resolve(PROJECT_ROOT, process.env.INTAKE_DATA_DIR || '.data'),
     embeddedPgPort: intFrom('INTAKE_EMBEDDED_PG_PORT', 54329, 1, 65535),
@@ -43,6 +45,11 @@ export function loadEnv() {
     apiPoolSize: intFrom('INTAKE_API_POOL_SIZE', 10, 1, 1000),
     receiveBatchMax: intFrom('INTAKE_RECEIVE_BATCH_MAX', 64, 1, 1000),
     receiveBatchPipeline: intFrom('INTAKE_RECEIVE_BATCH_PIPELINE', 1, 1, 100),
+    sessionIdleMinutes: intFrom('INTAKE_SESSION_IDLE_MINUTES', 60, 1, 7 * 24 * 60),
+    sessionMaxHours: intFrom('INTAKE_SESSION_MAX_HOURS', 12, 1, 90 * 24),
+    setupTokenHours: intFrom('INTAKE_SETUP_TOKEN_HOURS', 24, 1, 24 * 30),
+    signInLimitPerAddress: intFrom('INTAKE_SIGN_IN_LIMIT_PER_ADDRESS', 5, 1, 10_000),
+    signInLimitPerIp: intFrom('INTAKE_SIGN_IN_LIMIT_PER_IP', 30, 1, 100_000),
   };
 }
 export type Env = ReturnType<typeof loadEnv>;

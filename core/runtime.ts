@@ -4,13 +4,16 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Runner } from 'graphile-worker';
+import { csrfKeyFrom, type SessionSettings } from '../api/auth.ts';
 import { mountRest } from '../api/rest/index.ts';
+import { sessionRoutes } from '../api/session.ts';
 import { mountGraphql } from '../graphql/index.ts';
 import { ConfigCache } from '../receiver/configCache.ts';
 import { createReceiver } from '../receiver/app.ts';
 import { createRateLimiter } from '../receiver/rateLimit.ts';
 import { createRecorder } from '../receiver/recorder.ts';
 import { startWorker } from '../worker/runner.ts';
+import { mountWeb } from '../web/serve.ts';
 import { createPool, openDatabase, type Database } from './database.ts';
 import type { Env } from './env.ts';
 import { errorMessage, log } from './log.ts';
@@ -62,14 +65,16 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
           res.status(503).json({ status: 'unavailable', error: errorMessage(error) });
         }
       });
+      const rateLimiter = createRateLimiter(rateLimits.store);
+      const trustedProxies = env.trustedProxies.length ? blockListFrom(env.trustedProxies) : null;
       const inbound = createReceiver({
         pool,
         recorder: createRecorder(pool, { maxBatch: env.receiveBatchMax, maxUncommitted: env.receiveBatchPipeline }),
         cache,
-        rateLimiter: createRateLimiter(rateLimits.store),
+        rateLimiter,
         bodyLimitBytes: env.bodyLimitBytes,
         inboundWebhooksEnabledDefault: env.inboundWebhooksEnabledDefault,
-        trustedProxies: env.trustedProxies.length ? blockListFrom(env.trustedProxies) : null,
+        trustedProxies,
         publicUrl: env.publicUrl,
         jsonataTimeoutMs: env.jsonataTimeoutMs,
       });
@@ -77,14 +82,31 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
       // under row-level security (its own pool, so management traffic never starves receiving).
       const apiPool = createPool(database.connectionString, env.apiPoolSize);
       stops.push(() => apiPool.end());
+      // Signing in (api/session.ts): /auth/*, a session cookie that GraphQL and REST accept as
+      // well as an API key. Sign-in attempts are counted in the receiver's rate-limit store.
+      const sessions: SessionSettings = { csrfKey: csrfKeyFrom(database.masterKey), publicUrl: env.publicUrl, trustedProxies };
+      app.use(
+        sessionRoutes({
+          pool: apiPool,
+          settings: sessions,
+          lifetime: { idleMinutes: env.sessionIdleMinutes, maxHours: env.sessionMaxHours },
+          rateLimiter,
+          limitPerAddress: env.signInLimitPerAddress,
+          limitPerIp: env.signInLimitPerIp,
+          trustedProxies,
+          inboundWebhooksEnabledDefault: env.inboundWebhooksEnabledDefault,
+        }),
+      );
       const graphql = await mountGraphql(app, {
-        pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl,
+        pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl, sessions,
         inboundWebhooksEnabledDefault: env.inboundWebhooksEnabledDefault,
       });
       stops.unshift(() => graphql.release());
       // REST at /api/v1 (same API key, role, settings and SQL functions as GraphQL), its
       // OpenAPI document at /api/v1/openapi.{json,yaml} and the docs page at /api/docs.
-      mountRest(app, { pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl });
+      mountRest(app, { pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl, sessions });
+      // The web UI (web/dist) at /settings/webhooks, /setup and /sign-in; `/` goes there.
+      mountWeb(app);
       app.use((_req, res) => res.status(404).json({ error: 'not found' }));
 
       // The inbound path is served before Express sees the request (receiver/app.ts says why).

@@ -5,7 +5,7 @@ import { PgSimplifyInflectionPreset } from '@graphile/simplify-inflection';
 import type pg from 'pg';
 import { makePgService } from 'postgraphile/adaptors/pg';
 import { PostGraphileAmberPreset } from 'postgraphile/presets/amber';
-import { claimsOf } from '../api/auth.ts';
+import { claimsOf, type SessionSettings } from '../api/auth.ts';
 import { pgSettingsFor } from '../api/settings.ts';
 import './context.ts';
 import { maskError } from './errors.ts';
@@ -20,6 +20,8 @@ export interface GraphqlOptions {
   pool: pg.Pool;
   masterKey: Buffer;
   publicUrl: string;
+  /** accept the session cookie as well as API keys */
+  sessions?: SessionSettings;
   /** INTAKE_INBOUND_WEBHOOKS_ENABLED: a tenant without its own setting follows it (default true) */
   inboundWebhooksEnabledDefault?: boolean;
 }

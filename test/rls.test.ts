@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, createUser } from '../core/access.ts';
+import { createSession } from '../core/sessions.ts';
 import { createWorkflow } from '../core/workflows.ts';
 import { asTenant, createTestDatabase, type TestDatabase } from './support/db.ts';
 import { makeTenant, makeWebhook, settledDelivery, startTestServer, waitFor, type TestServer } from './support/server.ts';
@@ -115,10 +116,12 @@ async function seed(slug: 'a' | 'b'): Promise<void> {
   const owner = await db.pool.connect();
   try {
     for (const role of ['admin', 'viewer'] as const) {
-      const user = await createUser(owner, `tenant-${slug}`, { email: `${role}@${slug}.example`, role });
+      const user = await createUser(owner, `tenant-${slug}`, { email: `${role}@${slug}.example`, role, password: `${role} password of ${slug}` });
       await createApiKey(owner, `tenant-${slug}`, user.email);
       users[slug][role] = user.user_id;
     }
+    // a browser session (intake_private.sessions), as a sign-in makes one
+    await createSession(owner, tenant, users[slug].admin, { idleMinutes: 60, maxHours: 12 });
   } finally {
     owner.release();
   }
@@ -314,14 +317,21 @@ describe('as intake_user', () => {
     }
   });
 
-  it('cannot read secrets, API keys or roles at all', async () => {
-    for (const table of ['intake_private.inbound_webhook_secrets', 'psa.api_keys', 'psa.user_roles', 'psa.role_permissions', 'psa.users']) {
+  it('cannot read secrets, API keys, passwords, sessions, setup tokens or roles at all', async () => {
+    for (const table of [
+      'intake_private.inbound_webhook_secrets', 'psa.api_keys', 'psa.user_roles', 'psa.role_permissions', 'psa.users',
+      'intake_private.user_passwords', 'intake_private.sessions', 'intake_global.setup_tokens',
+    ]) {
       await asUser(tenants.a.id, users.a.admin, async (client) => {
         await expect(client.query(`select * from ${table}`), table).rejects.toMatchObject({ code: '42501' });
       });
     }
     await asUser(tenants.a.id, users.a.admin, async (client) => {
       await expect(client.query(`select * from intake_private.receiver_config('tenant-a', 'alerts')`)).rejects.toMatchObject({ code: '42501' });
+    });
+    // nor resolve a session digest itself: only the owner (the API layer) may call the lookup
+    await asUser(tenants.a.id, users.a.admin, async (client) => {
+      await expect(client.query(`select * from intake_private.authenticate_session($1, $2)`, [tenants.a.id, Buffer.alloc(32)])).rejects.toMatchObject({ code: '42501' });
     });
   });
 

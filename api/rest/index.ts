@@ -5,7 +5,7 @@
 // {"error": {"code", "message", "details"}} (api/errors.ts decides code and status).
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { errorMessage, log } from '../../core/log.ts';
-import { requireApiKey } from '../auth.ts';
+import { requireAuth } from '../auth.ts';
 import { toApiError, type ApiErrorCode } from '../errors.ts';
 import { REST_BASE, type Schemas } from './http.ts';
 import { actionRoutes } from './actions.ts';
@@ -58,10 +58,11 @@ export function mountRest(app: Express, options: RestOptions): void {
   app.use(docsRoutes());
   const api = express.Router();
   api.use(
-    requireApiKey(options.pool, {
+    requireAuth(options.pool, {
       acceptApiKeyHeader: true,
+      ...(options.sessions ? { sessions: options.sessions } : {}),
       refuse: (res) => {
-        res.json(errorBody('UNAUTHENTICATED', 'send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>" (create one with: intake api-key create)'));
+        res.json(errorBody('UNAUTHENTICATED', 'send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>" (create one with: intake api-key create), or sign in'));
       },
       unavailable: (res) => {
         res.json(errorBody('UNAVAILABLE', 'could not check the API key; retry'));

@@ -3,6 +3,7 @@
 // transaction per request as intake_user with the API key's tenant and user (api/settings.ts).
 import type pg from 'pg';
 import { Router } from 'express';
+import type { SessionSettings } from '../auth.ts';
 import { ApiRequestError } from '../errors.ts';
 import { withClaims } from '../settings.ts';
 import {
@@ -14,6 +15,8 @@ import { deliveryToApi, webhookToApi } from './representation.ts';
 
 export interface RestOptions extends WebhookServiceOptions {
   pool: pg.Pool;
+  /** accept the session cookie as well as API keys (api/auth.ts) */
+  sessions?: SessionSettings;
 }
 
 function isInteger(value: unknown, min: number, max: number): value is number {

@@ -1,5 +1,5 @@
---! Previous: sha1:371e43ebce5b5e8d0015682aec941f69c651349f
---! Hash: sha1:8edc8423354f486f42936201100ede4a239cb613
+--! Previous: sha1:b2cd205ce231808447543eb2781fa618411d07fc
+--! Hash: sha1:3084ea01b7bf4eb5b946b4a0d23e5903f097083d
 --! Message: bulk replays, and an index for a webhook's auth rejections in time order
 
 -- Bulk replay (issue 11): "replay the N deliveries matching this filter" as one row per run. The

@@ -1,0 +1,261 @@
+// Small building blocks every screen shares. Focus, keyboard and ARIA behaviour come from React
+// Aria Components; these only add the app's look and its i18n.
+import { useEffect, useState, type ReactNode } from 'react';
+import {
+  Button,
+  FieldError,
+  Header,
+  Input,
+  Label,
+  ListBox,
+  ListBoxItem,
+  ListBoxSection,
+  Popover,
+  Select,
+  SelectValue,
+  Text,
+  TextArea,
+  TextField,
+  UNSTABLE_Toast as Toast,
+  UNSTABLE_ToastContent as ToastContent,
+  UNSTABLE_ToastQueue as ToastQueue,
+  UNSTABLE_ToastRegion as ToastRegion,
+} from 'react-aria-components';
+import { useTranslation } from 'react-i18next';
+import { ApiError } from '../lib/api.ts';
+import { intlLocale } from '../lib/i18n.ts';
+import { formatExact, formatRelative } from '../lib/time.ts';
+
+export function Loading({ label }: { label: string }) {
+  return (
+    <div className="loading" role="status" aria-live="polite">
+      <span className="spinner" aria-hidden="true" />
+      <span>{label}</span>
+    </div>
+  );
+}
+
+export function errorText(t: (key: string, o?: Record<string, unknown>) => string, error: unknown): string {
+  if (error instanceof ApiError) {
+    if (error.code === 'NETWORK') return t('errors.network');
+    if (error.code === 'TIMEOUT') return t('errors.timeout');
+    if (error.code === 'FORBIDDEN') return t('errors.forbidden');
+    if (error.code === 'UNAUTHENTICATED') return t('errors.unauthenticated');
+    if (error.message) return error.message;
+    return t('errors.status', { status: error.status });
+  }
+  return t('errors.unexpected');
+}
+
+export function ErrorState({ error, onRetry, id = 'error-retry' }: { error: unknown; onRetry?: () => void; id?: string }) {
+  const { t } = useTranslation();
+  return (
+    <div className="callout callout-error" role="alert">
+      <strong>{t('errors.title')}</strong>
+      <p translate={error instanceof ApiError && error.message && !['NETWORK', 'TIMEOUT', 'FORBIDDEN', 'UNAUTHENTICATED'].includes(error.code) ? 'no' : undefined}>
+        {errorText(t, error)}
+      </p>
+      {onRetry && (
+        <Button id={id} className="btn" onPress={onRetry}>
+          {t('common.retry')}
+        </Button>
+      )}
+    </div>
+  );
+}
+
+export function EmptyState({ title, children, action }: { title: string; children?: ReactNode; action?: ReactNode }) {
+  return (
+    <div className="empty">
+      <h3>{title}</h3>
+      {children}
+      {action && <div className="empty-action">{action}</div>}
+    </div>
+  );
+}
+
+export type ChipTone = 'ok' | 'warn' | 'bad' | 'muted' | 'info';
+export function Chip({ tone, children }: { tone: ChipTone; children: ReactNode }) {
+  return <span className={`chip chip-${tone}`}>{children}</span>;
+}
+
+/** A time shown relative ("3 minutes ago") with the exact time on hover; locale data, not UI text. */
+export function RelTime({ value }: { value: string }) {
+  const [now, setNow] = useState(() => new Date());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(new Date()), 15_000);
+    return () => clearInterval(timer);
+  }, []);
+  const locale = intlLocale();
+  return (
+    <time dateTime={value} title={formatExact(value, locale)} translate="no">
+      {formatRelative(value, now, locale)}
+    </time>
+  );
+}
+
+export const toasts = new ToastQueue<{ title: string; tone?: 'ok' | 'bad' }>({ maxVisibleToasts: 3 });
+
+export function notify(title: string, tone: 'ok' | 'bad' = 'ok'): void {
+  toasts.add({ title, tone }, { timeout: 5000 });
+}
+
+export function ToastHost() {
+  const { t } = useTranslation();
+  return (
+    <ToastRegion queue={toasts} className="toast-region" aria-label={t('common.notifications')}>
+      {({ toast }) => (
+        <Toast toast={toast} className={`toast toast-${toast.content.tone ?? 'ok'}`}>
+          <ToastContent>
+            <Text slot="title">{toast.content.title}</Text>
+          </ToastContent>
+          <Button slot="close" className="btn-icon" aria-label={t('common.close')} id={`toast-close-${toast.key}`}>
+            ×
+          </Button>
+        </Toast>
+      )}
+    </ToastRegion>
+  );
+}
+
+export function CopyButton({ id, text, label }: { id: string; text: string; label?: string }) {
+  const { t } = useTranslation();
+  const [copied, setCopied] = useState(false);
+  return (
+    <Button
+      id={id}
+      className="btn btn-small"
+      aria-label={label ?? t('common.copy')}
+      onPress={async () => {
+        try {
+          await navigator.clipboard.writeText(text);
+          setCopied(true);
+          setTimeout(() => setCopied(false), 1500);
+        } catch {
+          notify(t('common.copyFailed'), 'bad');
+        }
+      }}
+    >
+      {copied ? t('common.copied') : t('common.copy')}
+    </Button>
+  );
+}
+
+interface FieldProps {
+  id: string;
+  label: ReactNode;
+  value: string;
+  onChange: (value: string) => void;
+  description?: ReactNode;
+  error?: string | null;
+  type?: string;
+  placeholder?: string;
+  isRequired?: boolean;
+  isDisabled?: boolean;
+  multiline?: boolean;
+  rows?: number;
+  autoComplete?: string;
+  inputMode?: 'numeric' | 'text';
+  className?: string;
+  mono?: boolean;
+}
+
+export function Field(props: FieldProps) {
+  const invalid = !!props.error;
+  return (
+    <TextField
+      className={`field ${props.className ?? ''}`}
+      value={props.value}
+      onChange={props.onChange}
+      isInvalid={invalid}
+      isRequired={props.isRequired ?? false}
+      isDisabled={props.isDisabled ?? false}
+      type={props.type ?? 'text'}
+      {...(props.autoComplete ? { autoComplete: props.autoComplete } : {})}
+      validationBehavior="aria"
+    >
+      <Label className="field-label">{props.label}</Label>
+      {props.multiline ? (
+        <TextArea id={props.id} rows={props.rows ?? 3} placeholder={props.placeholder} className={props.mono ? 'mono' : undefined} />
+      ) : (
+        <Input id={props.id} placeholder={props.placeholder} inputMode={props.inputMode} className={props.mono ? 'mono' : undefined} />
+      )}
+      {props.description && !invalid && <Text slot="description">{props.description}</Text>}
+      <FieldError>{props.error}</FieldError>
+    </TextField>
+  );
+}
+
+export interface Choice {
+  id: string;
+  label: string;
+  section?: string;
+  /** data (a webhook's or an action's name), not UI text: kept out of translation */
+  raw?: boolean;
+}
+
+export function SelectField({
+  id,
+  label,
+  value,
+  onChange,
+  choices,
+  description,
+  error,
+  isDisabled,
+  placeholder,
+}: {
+  id: string;
+  label: string;
+  value: string | null;
+  onChange: (value: string) => void;
+  choices: Choice[];
+  description?: string;
+  error?: string | null;
+  isDisabled?: boolean;
+  placeholder?: string;
+}) {
+  const sections = new Map<string, Choice[]>();
+  for (const choice of choices) {
+    const key = choice.section ?? '';
+    sections.set(key, [...(sections.get(key) ?? []), choice]);
+  }
+  const grouped = choices.some((c) => c.section);
+  const item = (c: Choice) => (
+    <ListBoxItem key={c.id} id={c.id} textValue={c.label} className="option">
+      {c.raw ? <span translate="no">{c.label}</span> : c.label}
+    </ListBoxItem>
+  );
+  return (
+    <Select
+      className="field"
+      selectedKey={value}
+      onSelectionChange={(key) => key !== null && onChange(String(key))}
+      isInvalid={!!error}
+      isDisabled={isDisabled ?? false}
+      {...(placeholder ? { placeholder } : {})}
+    >
+      <Label className="field-label">{label}</Label>
+      <Button id={id} className="select-trigger">
+        <SelectValue />
+        <span aria-hidden="true" className="select-caret">
+          ▾
+        </span>
+      </Button>
+      {description && !error && <Text slot="description">{description}</Text>}
+      <FieldError>{error}</FieldError>
+      <Popover className="popover">
+        <ListBox className="listbox" id={`${id}-options`}>
+          {grouped
+            ? [...sections.entries()].map(([section, items]) => (
+                <ListBoxSection key={section} id={`${id}-section-${section}`} className="listbox-section">
+                  <Header className="listbox-header">{section}</Header>
+                  {items.map(item)}
+                </ListBoxSection>
+              ))
+            : choices.map(item)}
+        </ListBox>
+      </Popover>
+    </Select>
+  );
+}
