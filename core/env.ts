@@ -39,6 +39,10 @@ export function loadEnv() {
     workerConcurrency: intFrom('INTAKE_WORKER_CONCURRENCY', 8, 1, 256),
     configCacheTtlMs: intFrom('INTAKE_CONFIG_CACHE_TTL_MS', 30_000, 0, 3_600_000),
     jsonataTimeoutMs: intFrom('INTAKE_JSONATA_TIMEOUT_MS', 1000, 10, 60_000),
+    /** 0: the default, the cores between 2 and 4 */
+    jsonataThreads: intFrom('INTAKE_JSONATA_THREADS', 0, 0, 64),
+    jsonataMaxOutputChars: intFrom('INTAKE_JSONATA_MAX_OUTPUT_CHARS', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    jsonataHeapMb: intFrom('INTAKE_JSONATA_HEAP_MB', 64, 16, 4096),
     dbPoolSize: intFrom('INTAKE_DB_POOL_SIZE', 20, 1, 1000),
     apiPoolSize: intFrom('INTAKE_API_POOL_SIZE', 10, 1, 1000),
     receiveBatchMax: intFrom('INTAKE_RECEIVE_BATCH_MAX', 64, 1, 1000),

@@ -13,6 +13,7 @@ import { createRecorder } from '../receiver/recorder.ts';
 import { startWorker } from '../worker/runner.ts';
 import { createPool, openDatabase, type Database } from './database.ts';
 import type { Env } from './env.ts';
+import { configureExpressionPool } from './jsonata.ts';
 import { errorMessage, log } from './log.ts';
 import { migrateDatabase } from './migrate.ts';
 import { createRateLimitBackend } from './redis.ts';
@@ -33,6 +34,13 @@ export interface Runtime {
 export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runtime> {
   const database = await openDatabase(env);
   const stops: (() => Promise<unknown>)[] = [];
+  configureExpressionPool({
+    ...(env.jsonataThreads > 0 ? { threads: env.jsonataThreads } : {}),
+    maxOutputChars: env.jsonataMaxOutputChars,
+    heapMb: env.jsonataHeapMb,
+  });
+  // The pool is the process's (receiver and worker share it); its idle threads do not keep the
+  // process up, so stopping a runtime leaves it be.
   try {
     if (parts.migrate) await migrateDatabase(database.connectionString);
     const pool = createPool(database.connectionString, env.dbPoolSize);
