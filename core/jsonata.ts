@@ -16,7 +16,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import jsonata from 'jsonata';
-import type { ThreadReply, ThreadResult, ThreadTask } from './jsonataThread.ts';
+import type { ThreadProgress, ThreadReply, ThreadResult, ThreadTask } from './jsonataThread.ts';
 
 export interface CompiledExpression {
   readonly source: string;
@@ -139,6 +139,8 @@ interface Slot {
   ready: boolean;
   task: Task | null;
   taskId: number;
+  /** which of the task's expressions the thread is evaluating */
+  at: number;
   timer: NodeJS.Timeout | null;
 }
 
@@ -181,9 +183,9 @@ class ExpressionPool {
       stdout: false,
       stderr: false,
     });
-    const slot: Slot = { worker, ready: false, task: null, taskId: 0, timer: null };
+    const slot: Slot = { worker, ready: false, task: null, taskId: 0, at: 0, timer: null };
     this.slots.add(slot);
-    worker.on('message', (message: 'ready' | ThreadReply) => {
+    worker.on('message', (message: 'ready' | ThreadReply | ThreadProgress) => {
       if (message === 'ready') {
         slot.ready = true;
         worker.unref();
@@ -191,6 +193,10 @@ class ExpressionPool {
         return;
       }
       if (slot.task === null || message.id !== slot.taskId) return;
+      if ('at' in message) {
+        slot.at = message.at;
+        return;
+      }
       const task = slot.task;
       this.finish(slot);
       task.resolve(message.results);
@@ -215,13 +221,18 @@ class ExpressionPool {
   private start(slot: Slot, task: Task): void {
     slot.task = task;
     slot.taskId = this.nextId++;
+    slot.at = 0;
     slot.worker.ref(); // an evaluation in flight keeps the process up, an idle thread does not
     // The clock starts now, on a free thread: time spent queued behind other evaluations is not
-    // counted against this one.
+    // counted against this one. jsonata's own limit (the same, checked between steps) usually
+    // ends a slow evaluation first, with the step and the field it was in and no thread lost;
+    // the grace lets it, and the thread is stopped only when it cannot (one long native call).
     slot.timer = setTimeout(() => {
+      // D1012: jsonata's own code for an evaluation that timed out
       void this.retire(slot, new ExpressionError(
-        `JSONata evaluation stopped: it ran longer than ${task.timeoutMs} ms (INTAKE_JSONATA_TIMEOUT_MS)`, 'TIME_LIMIT'));
-    }, task.timeoutMs);
+        `JSONata evaluation timeout: it ran longer than ${task.timeoutMs} ms (INTAKE_JSONATA_TIMEOUT_MS) and was stopped (D1012)`,
+        'D1012', undefined, slot.at));
+    }, task.timeoutMs + Math.min(1000, Math.max(50, task.timeoutMs / 4)));
     const message: ThreadTask = {
       id: slot.taskId, sources: task.sources, input: task.input, timeoutMs: task.timeoutMs,
       stack: task.stack, sequence: task.sequence, maxOutputChars: settings.maxOutputChars,

@@ -26,6 +26,12 @@ export interface ThreadReply {
   results: ThreadResult[];
 }
 
+/** Sent as each expression of a task starts, so a task stopped at its limit names the one it was in. */
+export interface ThreadProgress {
+  id: number;
+  at: number;
+}
+
 /** Compiled expressions by source: tenants' mappings repeat; the bound keeps memory flat. */
 const compiled = new Map<string, jsonata.Expression>();
 const MAX_COMPILED = 1000;
@@ -99,7 +105,8 @@ function jsonSize(value: unknown, limit: number): number {
 async function run(task: ThreadTask): Promise<ThreadResult[]> {
   const results: ThreadResult[] = [];
   let budget = task.maxOutputChars;
-  for (const source of task.sources) {
+  for (const [at, source] of task.sources.entries()) {
+    if (task.sources.length > 1) parentPort!.postMessage({ id: task.id, at } satisfies ThreadProgress);
     try {
       const value = await compile(task, source).evaluate(task.input);
       // Measured before JSON.stringify, which would flatten (allocate) whatever was built.

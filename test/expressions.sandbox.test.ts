@@ -27,36 +27,42 @@ describe('evaluation on worker threads', () => {
     const error = await failure(compileExpression(CATASTROPHIC, { timeoutMs: 200 }).evaluate(EVIL));
     const took = performance.now() - started;
     lag.disable();
-    expect(error.code).toBe('TIME_LIMIT');
+    expect(error.code).toBe('D1012');
     expect(error.message).toMatch(/ran longer than 200 ms/);
-    expect(took).toBeLessThan(1500);
-    expect(lag.max / 1e6).toBeLessThan(150);
+    // (generous: this runs on busy shared machines; unbounded it took 9.8 s, all on the event loop)
+    expect(took).toBeLessThan(4000);
+    expect(lag.max / 1e6).toBeLessThan(500);
     // its thread was replaced: the next evaluation works
     expect(await compileExpression('a & "!"', { timeoutMs: 200 }).evaluate({ a: 'ok' })).toBe('ok!');
   });
 
-  it('each evaluation has its limit to itself, also 50 at once', async () => {
-    // a few ms alone; 50 of them take longer than the limit together
-    const busy = compileExpression('$count([1..6000].($ * 2)[$ % 3 = 0])', { timeoutMs: 250 });
-    const alone = performance.now();
-    expect(await busy.evaluate({})).toBe(2000);
-    expect(performance.now() - alone).toBeLessThan(250);
+  it('each evaluation has its limit to itself, also 100 at once', async () => {
+    const source = '$count([1..5000].($ * 2)[$ % 3 = 0])';
+    // How long one takes alone here (warm), then a limit of ten times that (machines this runs
+    // on are shared and busy): 100 at once take far longer together, and none may be stopped.
+    const probe = compileExpression(source, { timeoutMs: 10_000 });
+    await probe.evaluate({});
+    const t = performance.now();
+    await probe.evaluate({});
+    const alone = performance.now() - t;
+    const limit = Math.round(10 * alone + 200);
+    const busy = compileExpression(source, { timeoutMs: limit });
     const started = performance.now();
-    const results = await Promise.all(Array.from({ length: 50 }, () => busy.evaluate({})));
-    expect(results).toEqual(Array(50).fill(2000));
+    const results = await Promise.all(Array.from({ length: 100 }, () => busy.evaluate({})));
+    expect(results).toEqual(Array(100).fill(1666));
     // the point of the test: together they ran past one limit, and none was stopped
-    expect(performance.now() - started).toBeGreaterThan(250);
+    expect(performance.now() - started).toBeGreaterThan(limit);
   });
 
   it('bounds what $pad, $join and a result may build', async () => {
-    const pad = await failure(compileExpression('$pad("x", 100000000)', { timeoutMs: 2000 }).evaluate({}));
+    const pad = await failure(compileExpression('$pad("x", 100000000)', { timeoutMs: 20_000 }).evaluate({}));
     expect(pad.message).toMatch(/\$pad would be longer than/);
-    const join = await failure(compileExpression('$join([1..200000].$string(), "----------")', { timeoutMs: 2000 }).evaluate({}));
+    const join = await failure(compileExpression('$join([1..100000].$string(), "----------")', { timeoutMs: 20_000 }).evaluate({}));
     expect(join.message).toMatch(/\$join would be longer than/);
-    const big = await failure(compileExpression('$reduce([1..22], function($a, $b) { $a & $a }, "xy")', { timeoutMs: 2000 }).evaluate({}));
+    const big = await failure(compileExpression('$reduce([1..22], function($a, $b) { $a & $a }, "xy")', { timeoutMs: 20_000 }).evaluate({}));
     expect(big.code).toBe('OUTPUT_LIMIT');
     // ordinary uses keep jsonata's meaning
-    expect(await compileExpression('[$pad("ab", -5, "xy"), $pad("ab", 4), $join(["a", "b"], ",")]', { timeoutMs: 2000 }).evaluate({}))
+    expect(await compileExpression('[$pad("ab", -5, "xy"), $pad("ab", 4), $join(["a", "b"], ",")]', { timeoutMs: 20_000 }).evaluate({}))
       .toEqual(['xyxab', 'ab  ', 'a,b']);
   });
 
@@ -110,7 +116,7 @@ describe('in the pipeline', () => {
 
     const failed = await settledDelivery(db.pool, bad.body.delivery_id);
     expect(failed).toMatchObject({ dispatch_status: 'failed', retry_count: 0 });
-    expect(failed.error_message).toBe('mapping: JSONata evaluation stopped: it ran longer than 300 ms (INTAKE_JSONATA_TIMEOUT_MS)');
+    expect(failed.error_message).toBe('mapping for field "title": JSONata evaluation timeout: it ran longer than 300 ms (INTAKE_JSONATA_TIMEOUT_MS) and was stopped (D1012)');
     expect(await settledDelivery(db.pool, good.body.delivery_id)).toMatchObject({ dispatch_status: 'dispatched' });
   });
 
@@ -119,7 +125,7 @@ describe('in the pipeline', () => {
     const answer = await postSigned(receiver.url, TENANT, 'keyed', keyed.secret!, EVIL);
     expect(answer.status).toBe(400);
     expect(answer.body).toEqual({
-      error: 'idempotency key expression failed: JSONata evaluation stopped: it ran longer than 300 ms (INTAKE_JSONATA_TIMEOUT_MS)',
+      error: 'idempotency key expression failed: JSONata evaluation timeout: it ran longer than 300 ms (INTAKE_JSONATA_TIMEOUT_MS) and was stopped (D1012)',
       delivery_id: expect.any(String),
     });
     const { rows } = await db.pool.query(`select * from intake.inbound_webhook_deliveries where delivery_id = $1`, [answer.body.delivery_id]);
