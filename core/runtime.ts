@@ -43,7 +43,7 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
   // process up, so stopping a runtime leaves it be.
   try {
     if (parts.migrate) await migrateDatabase(database.connectionString);
-    const pool = createPool(database.connectionString, env.dbPoolSize);
+    const pool = createPool(database.connectionString, env.dbPoolSize, env.dbTimeouts);
     stops.push(() => pool.end());
 
     let runner: Runner | null = null;
@@ -57,7 +57,11 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
       const cache = new ConfigCache(pool, database.connectionString, database.masterKey, env.configCacheTtlMs);
       await cache.start();
       stops.unshift(() => cache.close());
-      const rateLimits = createRateLimitBackend(env.redisUrl);
+      const rateLimits = createRateLimitBackend(env.redisUrl, {
+        commandTimeoutMs: env.redisCommandTimeoutMs,
+        connectTimeoutMs: env.redisConnectTimeoutMs,
+        failClosed: env.rateLimitFailClosed,
+      });
       stops.unshift(() => rateLimits.close());
 
       const app = express();
@@ -83,7 +87,7 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
       });
       // The management API: GraphQL at /graphql, GraphiQL at /graphiql, as the API key's user
       // under row-level security (its own pool, so management traffic never starves receiving).
-      const apiPool = createPool(database.connectionString, env.apiPoolSize);
+      const apiPool = createPool(database.connectionString, env.apiPoolSize, env.dbTimeouts);
       stops.push(() => apiPool.end());
       const graphql = await mountGraphql(app, { pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl });
       stops.unshift(() => graphql.release());
