@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, DEFAULT_POOL_TIMEOUTS } from '../core/database.ts';
 import { createRateLimitBackend } from '../core/redis.ts';
+import { ConfigCache } from '../receiver/configCache.ts';
 import { createRateLimiter } from '../receiver/rateLimit.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 
@@ -64,6 +65,26 @@ describe('a pool', () => {
     } finally {
       await pool.end().catch(() => {});
       silent.close();
+    }
+  });
+});
+
+describe('connections that only wait', () => {
+  // (pg keeps the setting on its Connection and applies it to the socket; Node has no getter)
+  const keepAlive = (client: unknown) => (client as { connection: { _keepAlive: boolean } }).connection._keepAlive;
+
+  it("the config cache's LISTEN connection and pool connections have TCP keepalive", async () => {
+    const pool = createPool(db.url, 1);
+    const cache = new ConfigCache(pool, db.url, Buffer.alloc(32), 30_000);
+    await cache.start();
+    try {
+      expect(keepAlive((cache as unknown as { listener: unknown }).listener)).toBe(true);
+      const client = await pool.connect();
+      expect(keepAlive(client)).toBe(true);
+      client.release();
+    } finally {
+      await cache.close();
+      await pool.end();
     }
   });
 });

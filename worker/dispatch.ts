@@ -472,7 +472,10 @@ function startWorkflow(webhook: WebhookRow, tenant: string, deliveryId: string):
                 'source', w.slug,
                 'body', d.request_body,
                 'headers', d.request_headers,
-                'verified', d.auth_status = 'verified',
+                -- a test delivery was never sent by the sender: not verified
+                'verified', d.auth_status = 'verified' and not d.is_test,
+                'is_test', d.is_test,
+                'is_replay', d.is_replay,
                 'delivery_id', d.delivery_id,
                 'idempotency_key', d.idempotency_key,
                 'received_at', to_char(d.received_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))

@@ -2,6 +2,7 @@
 import { Logger, run, type Runner } from 'graphile-worker';
 import type pg from 'pg';
 import { log } from '../core/log.ts';
+import { startLiveness } from './liveness.ts';
 import { dispatchDeliveryTask } from './tasks/dispatch_delivery.ts';
 import { dispatchWebhookTask } from './tasks/dispatch_webhook.ts';
 import { runWorkflowTask } from './tasks/run_workflow.ts';
@@ -27,8 +28,11 @@ export async function startWorker(pool: pg.Pool, options: WorkerOptions): Promis
     ? () => process.kill(process.pid, 'SIGKILL') // tests only: die between commit and job completion
     : undefined;
   const dispatchOptions = { jsonataTimeoutMs: options.jsonataTimeoutMs, ...(afterCommit ? { afterCommit } : {}) };
-  return run({
+  // Jobs of workers that died are run again within seconds, not after graphile-worker's 4 h.
+  const liveness = await startLiveness(pool.options.connectionString ?? '');
+  const runner = await run({
     pgPool: pool,
+    events: liveness.events,
     concurrency: options.concurrency,
     noHandleSignals: true,
     pollInterval: POLL_INTERVAL_MS,
@@ -38,6 +42,11 @@ export async function startWorker(pool: pg.Pool, options: WorkerOptions): Promis
       dispatch_delivery: dispatchDeliveryTask(pool, dispatchOptions),
       run_workflow: runWorkflowTask(pool, { jsonataTimeoutMs: options.jsonataTimeoutMs }),
     },
+  }).catch(async (error: unknown) => {
+    await liveness.stop();
+    throw error;
   });
+  void runner.promise.finally(() => liveness.stop()).catch(() => {});
+  return runner;
 }
 
