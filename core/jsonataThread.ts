@@ -52,13 +52,52 @@ class OutputLimit extends Error {
   readonly code = 'OUTPUT_LIMIT';
 }
 
+/** jsonata's own $string (how `&` turns its operands into text). */
+const builtinString = (await jsonata('$string').evaluate({})) as { implementation: (value: unknown) => string | undefined };
+const CONCAT = '__intake_concat';
+
+interface AstNode {
+  type?: string;
+  value?: unknown;
+  position?: number;
+  [key: string]: unknown;
+}
+
 /**
- * The built-ins that build one big string in a single native call ($pad to a width, $join of a
- * sequence) are replaced by bounded ones: a string far over the heap limit, allocated in one
- * native call, can abort the whole process rather than only this thread.
+ * Every `a & b` of the parsed expression becomes a call of a bounded concatenation (in place:
+ * jsonata evaluates the very tree ast() returns). Strings doubled by `&` cost nothing while they
+ * are ropes, but the first built-in that reads one ($length, a regex) flattens it in one
+ * allocation, and one far over the heap limit aborts the whole process, not only this thread.
+ */
+function boundConcatenation(node: unknown, seen = new Set<unknown>()): void {
+  if (node === null || typeof node !== 'object' || seen.has(node)) return;
+  seen.add(node);
+  for (const child of Object.values(node)) boundConcatenation(child, seen);
+  const n = node as AstNode;
+  if (n.type === 'binary' && n.value === '&') {
+    const { lhs, rhs, position } = n;
+    for (const key of Object.keys(n)) delete n[key];
+    Object.assign(n, {
+      type: 'function', value: '(', position,
+      procedure: { type: 'variable', value: CONCAT, position },
+      arguments: [lhs, rhs],
+    });
+  }
+}
+
+/**
+ * What could build one big string is bounded: `&` (above), and the built-ins that do it in a
+ * single native call ($pad to a width, $join of a sequence), replaced by bounded ones.
  */
 function bound(expression: jsonata.Expression, maxChars: number): void {
   const tooLong = (what: string) => new OutputLimit(`${what} would be longer than ${maxChars} characters`);
+  boundConcatenation(expression.ast());
+  expression.registerFunction(CONCAT, (lhs: unknown, rhs: unknown) => {
+    const l = lhs === undefined ? '' : (builtinString.implementation(lhs) ?? '');
+    const r = rhs === undefined ? '' : (builtinString.implementation(rhs) ?? '');
+    if (l.length + r.length > maxChars) throw tooLong('a string joined with &');
+    return l.concat(r);
+  });
   expression.registerFunction('pad', (str: string | undefined, width: number, char?: string) => {
     if (str === undefined) return undefined;
     const fill = char === undefined || char.length === 0 ? ' ' : char;

@@ -42,9 +42,13 @@ describe('evaluation on worker threads', () => {
     // on are shared and busy): 100 at once take far longer together, and none may be stopped.
     const probe = compileExpression(source, { timeoutMs: 10_000 });
     await probe.evaluate({});
-    const t = performance.now();
-    await probe.evaluate({});
-    const alone = performance.now() - t;
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      await probe.evaluate({});
+      times.push(performance.now() - t);
+    }
+    const alone = times.sort((a, b) => a - b)[2]!;
     const limit = Math.round(10 * alone + 200);
     const busy = compileExpression(source, { timeoutMs: limit });
     const started = performance.now();
@@ -54,16 +58,19 @@ describe('evaluation on worker threads', () => {
     expect(performance.now() - started).toBeGreaterThan(limit);
   });
 
-  it('bounds what $pad, $join and a result may build', async () => {
+  it('bounds what &, $pad, $join and a result may build', async () => {
     const pad = await failure(compileExpression('$pad("x", 100000000)', { timeoutMs: 20_000 }).evaluate({}));
     expect(pad.message).toMatch(/\$pad would be longer than/);
     const join = await failure(compileExpression('$join([1..100000].$string(), "----------")', { timeoutMs: 20_000 }).evaluate({}));
     expect(join.message).toMatch(/\$join would be longer than/);
-    const big = await failure(compileExpression('$reduce([1..22], function($a, $b) { $a & $a }, "xy")', { timeoutMs: 20_000 }).evaluate({}));
-    expect(big.code).toBe('OUTPUT_LIMIT');
+    // doubled with & (a rope, cheap) and then flattened by $length: before, this aborted the process
+    const doubled = await failure(compileExpression('$length($reduce([1..27], function($a, $b) { $a & $a }, "xy"))', { timeoutMs: 20_000 }).evaluate({}));
+    expect(doubled.message).toMatch(/a string joined with & would be longer than/);
+    const big = await failure(compileExpression('[1..200000].$string()', { timeoutMs: 20_000 }).evaluate({}));
+    expect(big.message).toMatch(/the result is larger than/);
     // ordinary uses keep jsonata's meaning
-    expect(await compileExpression('[$pad("ab", -5, "xy"), $pad("ab", 4), $join(["a", "b"], ",")]', { timeoutMs: 20_000 }).evaluate({}))
-      .toEqual(['xyxab', 'ab  ', 'a,b']);
+    expect(await compileExpression('[$pad("ab", -5, "xy"), $pad("ab", 4), $join(["a", "b"], ","), a & 1 & true & [1] & {"x": 1} & nothing & 0.5]', { timeoutMs: 20_000 }).evaluate({ a: 'A' }))
+      .toEqual(['xyxab', 'ab  ', 'a,b', 'A1true[1]{"x":1}0.5']);
   });
 
   it('a syntax error is still refused when compiling, on the calling thread', () => {
