@@ -7,7 +7,7 @@ import { Logger as MigrateLogger, migrate as graphileMigrate } from 'graphile-mi
 import { Logger as WorkerLogger, runMigrations as workerMigrations } from 'graphile-worker';
 import pg from 'pg';
 import { loadFunctions } from '../db/loadFunctions.ts';
-import { createPool } from './database.ts';
+import { createPool, MIGRATION_POOL_TIMEOUTS } from './database.ts';
 import { PROJECT_ROOT } from './env.ts';
 import { log } from './log.ts';
 
@@ -32,7 +32,7 @@ export async function migrateDatabase(connectionString: string): Promise<void> {
   await lock.connect();
   try {
     await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    const pool = createPool(connectionString, 1);
+    const pool = createPool(connectionString, 1, MIGRATION_POOL_TIMEOUTS);
     try {
       await workerMigrations({ pgPool: pool, logger: workerLogger });
     } finally {

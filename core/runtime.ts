@@ -16,6 +16,7 @@ import { startWorker } from '../worker/runner.ts';
 import { mountWeb } from '../web/serve.ts';
 import { createPool, openDatabase, type Database } from './database.ts';
 import type { Env } from './env.ts';
+import { configureExpressionPool } from './jsonata.ts';
 import { errorMessage, log } from './log.ts';
 import { migrateDatabase } from './migrate.ts';
 import { createRateLimitBackend } from './redis.ts';
@@ -36,9 +37,16 @@ export interface Runtime {
 export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runtime> {
   const database = await openDatabase(env);
   const stops: (() => Promise<unknown>)[] = [];
+  configureExpressionPool({
+    ...(env.jsonataThreads > 0 ? { threads: env.jsonataThreads } : {}),
+    maxOutputChars: env.jsonataMaxOutputChars,
+    heapMb: env.jsonataHeapMb,
+  });
+  // The pool is the process's (receiver and worker share it); its idle threads do not keep the
+  // process up, so stopping a runtime leaves it be.
   try {
     if (parts.migrate) await migrateDatabase(database.connectionString);
-    const pool = createPool(database.connectionString, env.dbPoolSize);
+    const pool = createPool(database.connectionString, env.dbPoolSize, env.dbTimeouts);
     stops.push(() => pool.end());
 
     let runner: Runner | null = null;
@@ -52,7 +60,11 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
       const cache = new ConfigCache(pool, database.connectionString, database.masterKey, env.configCacheTtlMs);
       await cache.start();
       stops.unshift(() => cache.close());
-      const rateLimits = createRateLimitBackend(env.redisUrl);
+      const rateLimits = createRateLimitBackend(env.redisUrl, {
+        commandTimeoutMs: env.redisCommandTimeoutMs,
+        connectTimeoutMs: env.redisConnectTimeoutMs,
+        failClosed: env.rateLimitFailClosed,
+      });
       stops.unshift(() => rateLimits.close());
 
       const app = express();
@@ -80,7 +92,7 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
       });
       // The management API: GraphQL at /graphql, GraphiQL at /graphiql, as the API key's user
       // under row-level security (its own pool, so management traffic never starves receiving).
-      const apiPool = createPool(database.connectionString, env.apiPoolSize);
+      const apiPool = createPool(database.connectionString, env.apiPoolSize, env.dbTimeouts);
       stops.push(() => apiPool.end());
       // Signing in (api/session.ts): /auth/*, a session cookie that GraphQL and REST accept as
       // well as an API key. Sign-in attempts are counted in the receiver's rate-limit store.

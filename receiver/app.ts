@@ -156,13 +156,16 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
   async function record(request: VerifiedRequest, tenant: string, webhook: WebhookConfig, arrival: Arrival, turn: Turn) {
     const body = parseBody(request.rawBody, request.headers['content-type']);
     let key: string | null = null;
-    const failure: string | null = body.ok ? null : body.error;
+    let failure: string | null = body.ok ? null : body.error;
     if (body.ok) {
       try {
         key = await idempotencyKey(webhook, request.headers, body.value, options.jsonataTimeoutMs);
       } catch (error) {
-        // Refusing would lose the request; accepting it undeduped and saying so is safer.
-        log.warn('idempotency expression failed; delivery accepted without a key', { tenant, webhook: webhook.id, error: errorMessage(error) });
+        // Recorded as a failed delivery (400, with the reason), never dispatched: accepted
+        // without its key it could be applied twice when the sender repeats it. The body is
+        // kept, so it can be replayed once the expression is fixed.
+        failure = `idempotency key expression failed: ${errorMessage(error)}`;
+        log.info('idempotency expression failed; delivery recorded as failed', { tenant, webhook: webhook.id, error: errorMessage(error) });
       }
     } else if (webhook.idempotency?.type === 'header') {
       key = request.headers[webhook.idempotency.value] ?? null;
@@ -184,7 +187,7 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
       idempotency_key: key,
       received_at: arrival.iso,
       failure,
-      failure_status: body.ok ? null : body.status,
+      failure_status: body.ok ? (failure === null ? null : 400) : body.status,
       raw_text: body.ok ? body.text : undefined,
     });
     turn.done(); // submit() queued it synchronously: later requests may follow now

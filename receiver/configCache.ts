@@ -69,7 +69,11 @@ export class ConfigCache {
   }
 
   private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.connectionString });
+    // keepalive: a LISTEN connection only ever waits, so a peer that vanished (a cut network, a
+    // failed-over server) is found out only by TCP keepalive; then it is lost and reconnected.
+    const client = new pg.Client({
+      connectionString: this.connectionString, keepAlive: true, keepAliveInitialDelayMillis: 10_000, connectionTimeoutMillis: 10_000,
+    });
     client.on('notification', (message) => {
       if (message.payload) this.invalidateTenant(message.payload);
     });

@@ -561,7 +561,12 @@ export interface components {
             headers: {
                 [key: string]: string;
             };
+            /** @description true for a request the receiver verified (and its replays); false for a test delivery */
             verified: boolean;
+            /** @description a test delivery (send_test_delivery), or a replay of one */
+            is_test: boolean;
+            /** @description a replay of an earlier delivery (replay_delivery) */
+            is_replay: boolean;
             /** Format: uuid */
             delivery_id: string;
             idempotency_key: string | null;

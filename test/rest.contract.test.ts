@@ -374,7 +374,7 @@ describe('every operation', () => {
 describe('the document', () => {
   it('documents the workflow envelope the worker builds', () => {
     checkComponent('WorkflowWebhookEnvelope', {
-      source: 'alerts', body: { a: 1 }, headers: { 'content-type': 'application/json' }, verified: true,
+      source: 'alerts', body: { a: 1 }, headers: { 'content-type': 'application/json' }, verified: true, is_test: false, is_replay: false,
       delivery_id: '7f0c1a8e-2f43-4a7b-9d0e-2b1f8c3d4e5f', idempotency_key: null, received_at: '2026-01-02T03:04:05.123456Z',
     });
   });

@@ -327,3 +327,72 @@ describe('which job a batch enqueues', () => {
     expect(new Set(rows.map((r) => r.tx)).size).toBe(3); // 50 + 50 + 5, one transaction each
   });
 });
+
+describe('a drain that holds its lock long', () => {
+  /** Holds the webhook's drain lock, as a slow drain would, until release() is called. */
+  async function holdDrainLock(hook: string) {
+    const client = await db.pool.connect();
+    await client.query('begin');
+    await client.query(`select pg_advisory_xact_lock(hashtextextended('intake-drain:' || $1::uuid::text, 0))`, [hook]);
+    return async () => {
+      await client.query('rollback');
+      client.release();
+    };
+  }
+
+  it('takes no worker slot from other webhooks: the jobs waiting for it reschedule, and it drains in order once free', async () => {
+    const slow = await ticketWebhook('slow', { title: 'title' });
+    const other = await ticketWebhook('other', { title: 'title' });
+    const release = await holdDrainLock(slow);
+    try {
+      // Every batch while the lock is held adds an unkeyed job of its own: more than the slots.
+      const sent = titles('s', 12);
+      const slowIds: string[] = [];
+      for (const title of sent) slowIds.push(...(await record([{ hook: slow, body: { title } }])));
+      expect((await dispatchJobs()).filter((j) => j.payload.inbound_webhook_id === slow).length).toBeGreaterThan(8);
+
+      worker = await startTestServer(db.url, { receiver: false, env: { INTAKE_WORKER_CONCURRENCY: '8' } });
+      const [otherId] = await record([{ hook: other, body: { title: 'other-000' } }]);
+      // Before: all 8 slots waited on the slow webhook's lock, and this was never dispatched.
+      expect((await settledDelivery(db.pool, otherId!, 8000)).dispatch_status).toBe('dispatched');
+
+      // The slow webhook's jobs gave up their slots: one keyed job of it is left, rescheduled.
+      const left = await waitFor(async () => {
+        const jobs = (await dispatchJobs()).filter((j) => j.payload.inbound_webhook_id === slow);
+        return jobs.length === 1 ? jobs : undefined;
+      }, 10_000, "the slow webhook's jobs to coalesce into one");
+      expect(left[0]).toMatchObject({ task: 'dispatch_webhook', key: `drain:${slow}` });
+      expect((await deliveries(slowIds)).map((r) => r.dispatch_status)).toEqual(Array(12).fill('pending'));
+
+      await release();
+      await waitFor(async () => {
+        const rows = await deliveries(slowIds);
+        return rows.every((r) => r.dispatch_status === 'dispatched') ? true : undefined;
+      }, 10_000, 'the slow webhook to drain');
+      expect(await ticketTitles(slow)).toEqual(sent);
+    } finally {
+      await release().catch(() => {});
+    }
+  });
+
+  it("a delivery's job reschedules itself with its attempts carried over", async () => {
+    const hook = await ticketWebhook('busy-retry', { title: 'title' });
+    const [id] = await record([{ hook, body: { title: 'r-000' } }]);
+    const release = await holdDrainLock(hook);
+    try {
+      const started = performance.now();
+      await dispatchDelivery(db.pool, tenant, id!, { number: 3, max: 8 }, OPTIONS);
+      expect(performance.now() - started).toBeLessThan(2000);
+      const jobs = await jobsOf([id!]);
+      expect(jobs).toHaveLength(1);
+      expect(jobs[0]).toMatchObject({ attempts: 0, max_attempts: 6 });
+      expect(new Date(jobs[0].run_at).getTime()).toBeGreaterThan(Date.now());
+      const [job] = (await dispatchJobs()).filter((j) => j.key === `dispatch:${id}`);
+      expect(job.payload).toEqual({ tenant, delivery_id: id, attempts_before: 2 });
+    } finally {
+      await release();
+    }
+    worker = await startTestServer(db.url, { receiver: false });
+    expect((await settledDelivery(db.pool, id!, 10_000)).dispatch_status).toBe('dispatched');
+  });
+});

@@ -155,6 +155,8 @@ describe('a signed request starts a run', () => {
       body: alertmanager,
       headers: expectedHeaders,
       verified: true,
+      is_test: false,
+      is_replay: false,
       delivery_id: delivery.delivery_id,
       idempotency_key: sent.headers['x-idempotency-key'],
       received_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/),
@@ -185,6 +187,28 @@ describe('a signed request starts a run', () => {
     expect(run.step_results).toEqual({
       remember: { status: 'succeeded', output: { severity: 'critical', source: 'envelope' }, finished_at: expect.any(String) },
     });
+  });
+
+  it('says so when it is a test delivery or a replay', async () => {
+    const workflowId = await saveWorkflow({ name: 'Flags', steps: [{ id: 'noop', set: { seen: 'input.is_test' } }] });
+    const hook = await workflowWebhook('flags', workflowId);
+    const runOf = async (deliveryId: string) => {
+      const delivery = await settledDelivery(db.pool, deliveryId);
+      expect(delivery.dispatch_status, delivery.error_message).toBe('dispatched');
+      return settledRun(delivery.handler_outcome.workflow_run_id);
+    };
+    const flags = (run: { input: Record<string, unknown> }) =>
+      ({ verified: run.input.verified, is_test: run.input.is_test, is_replay: run.input.is_replay });
+
+    const { rows: test } = await db.pool.query(`select (intake.send_test_delivery($1, '{"n": 1}'::jsonb)).delivery_id as id`, [hook.id]);
+    const testRun = await runOf(test[0].id);
+    expect(flags(testRun)).toEqual({ verified: false, is_test: true, is_replay: false });
+
+    const { deliveryId } = await send(hook, { n: 2 });
+    const original = await runOf(deliveryId);
+    expect(flags(original)).toEqual({ verified: true, is_test: false, is_replay: false });
+    const { rows: replay } = await db.pool.query(`select intake.replay_delivery($1) as id`, [deliveryId]);
+    expect(flags(await runOf(replay[0].id))).toEqual({ verified: true, is_test: false, is_replay: true });
   });
 });
 

@@ -5,8 +5,12 @@
 //
 // Why a drain: one webhook's deliveries must take effect in arrival order. Serial graphile-worker
 // queues gave that, but cut graphile-worker's own job rate by more than half. Now dispatch jobs
-// run in parallel; the drain lock (a transaction-level advisory lock on the webhook) makes jobs of
-// one webhook wait for each other, and whichever holds it applies everything pending in order.
+// run in parallel; the drain lock (a transaction-level advisory lock on the webhook) lets one job
+// of a webhook drain at a time, and whichever holds it applies everything pending in order.
+// A job never waits out another drain: it waits at most DRAIN_LOCK_WAIT_MS (long enough for a
+// receiver batch's commit, which holds the lock shared), and otherwise reschedules itself as the
+// webhook's keyed drain job a moment later and frees its worker slot. One slow webhook so holds
+// one slot, not all of them.
 //
 // Two tasks drain:
 //   dispatch_webhook {tenant, inbound_webhook_id}: the receiver makes sure one will drain after
@@ -47,8 +51,20 @@ import { compiledMapping, evaluateMapping } from './mapping.ts';
  */
 export const DRAIN_LIMIT = 50;
 
+/**
+ * How long a drain waits for its webhook's drain lock before rescheduling itself. A receiver
+ * batch holds the lock shared only while it commits (milliseconds), so this outlasts one; a
+ * running drain can hold it for seconds, and a worker slot must not wait that out.
+ */
+export const DRAIN_LOCK_WAIT_MS = 200;
+
+/** A job whose webhook is being drained by another runs again this much later (its drain will look then). */
+export const DRAIN_BUSY_DELAY_MS = 1000;
+
 export interface DispatchOptions {
   jsonataTimeoutMs: number;
+  /** default DRAIN_LOCK_WAIT_MS */
+  drainLockWaitMs?: number;
   /** test-only fault injection: called right after a dispatch transaction commits */
   afterCommit?: () => void;
 }
@@ -91,6 +107,8 @@ const OWN_RETRY_DELAY_SECONDS = 3;
 
 type DrainResult =
   | { state: 'not pending' }
+  /** another drain of the webhook holds its drain lock: reschedule */
+  | { state: 'busy' }
   /** D lies beyond this transaction's DRAIN_LIMIT deliveries, or a webhook's drain took a full
    * DRAIN_LIMIT: drain the next ones */
   | { state: 'not reached' }
@@ -145,6 +163,19 @@ export async function dispatchDelivery(
     );
     throw error; // graphile-worker retries with exponential backoff
   }
+  if (result.state === 'busy') {
+    // Its job again, a moment later, with the attempts so far carried over (graphile-worker's
+    // own count starts again in a new job). The lock wait was not an attempt.
+    const before = attempt.number - 1;
+    await pool.query(
+      `select graphile_worker.add_job('dispatch_delivery', json_build_object('tenant', $1::uuid, 'delivery_id', $2::uuid, 'attempts_before', $3::int),
+                                      run_at => now() + make_interval(secs => $4::float8 / 1000), max_attempts => $5::int,
+                                      job_key => 'dispatch:' || $2, job_key_mode => 'preserve_run_at')`,
+      [tenant, deliveryId, before, DRAIN_BUSY_DELAY_MS, attempt.max - before],
+    );
+    log.debug('dispatch: its webhook is being drained; the delivery\'s job runs again later', { tenant, delivery_id: deliveryId });
+    return;
+  }
   if (result.state === 'done' && result.retry !== undefined) throw result.retry;
 }
 
@@ -161,7 +192,21 @@ const retryMessage = (attempt: Attempt, message: string) => `attempt ${attempt.n
  */
 export async function drainWebhook(pool: pg.Pool, tenant: string, webhookId: string, options: DispatchOptions): Promise<void> {
   if (!UUID.test(tenant) || !UUID.test(webhookId)) throw new Error(`dispatch: tenant and inbound_webhook_id must be uuids`);
-  await drainUntilDone(pool, tenant, { webhookId }, options);
+  const result = await drainUntilDone(pool, tenant, { webhookId }, options);
+  if (result.state === 'busy') {
+    // Another drain holds the lock; it may have read the pending deliveries before a batch that
+    // counts on this job committed. So a drain must follow: the webhook's keyed job, a moment
+    // later (the earliest run_at wins if there is one; one that a worker has locked, this job
+    // itself included, is replaced by a new one). A receiver batch counts on that job as on
+    // any queued keyed one.
+    await pool.query(
+      `select graphile_worker.add_job('dispatch_webhook', json_build_object('tenant', $1::uuid, 'inbound_webhook_id', $2::uuid),
+                                      run_at => now() + make_interval(secs => $3::float8 / 1000), max_attempts => 25,
+                                      job_key => 'drain:' || $2, job_key_mode => 'preserve_run_at')`,
+      [tenant, webhookId, DRAIN_BUSY_DELAY_MS],
+    );
+    log.debug('dispatch: the webhook is being drained by another job; draining again later', { tenant, inbound_webhook_id: webhookId });
+  }
 }
 
 /** Drain transactions, one after another, until D is reached (or the webhook has nothing left). */
@@ -169,6 +214,7 @@ async function drainUntilDone(pool: pg.Pool, tenant: string, target: DrainTarget
   let result: DrainResult = { state: 'not reached' };
   do {
     result = await drain(pool, tenant, target, options, result.state === 'redo carefully');
+    if (result.state === 'busy') return result;
     if (result.state === 'done' || result.state === 'not reached') options.afterCommit?.();
   } while (result.state === 'not reached' || result.state === 'redo carefully');
   return result;
@@ -216,15 +262,24 @@ async function drain(
     // benchmark).
     // For D's job: the lock and the webhook through D (and nothing if D is no longer pending),
     // D taken whatever its retries. For a webhook's job: the webhook itself, first attempts only.
+    // The lock is waited for at most lock_timeout (set locally): a wait that runs out fails the
+    // whole opening (55P03) before any delivery row is locked, and the drain is 'busy'.
+    const lockWait = `set local lock_timeout = ${Math.max(1, Math.round(options.drainLockWaitMs ?? DRAIN_LOCK_WAIT_MS))};`;
+    // then back to the pool's own lock_timeout (the connection's default) for the rest
+    const restoreLockTimeout = 'set local lock_timeout to default;';
     const opening = deliveryId !== null
-      ? `select pg_advisory_xact_lock(hashtextextended('intake-drain:' || d.inbound_webhook_id::text, 0))
+      ? `${lockWait}
+         select pg_advisory_xact_lock(hashtextextended('intake-drain:' || d.inbound_webhook_id::text, 0))
            from intake.inbound_webhook_deliveries d
           where d.tenant = '${tenant}' and d.delivery_id = '${deliveryId}';
+         ${restoreLockTimeout}
          select d.dispatch_status, w.inbound_webhook_id, w.slug, w.mapping_namespace, w.handler_type, w.handler_config, w.config_version
            from intake.inbound_webhook_deliveries d
            join intake.inbound_webhooks w on w.tenant = d.tenant and w.inbound_webhook_id = d.inbound_webhook_id
           where d.tenant = '${tenant}' and d.delivery_id = '${deliveryId}';`
-      : `select pg_advisory_xact_lock(hashtextextended('intake-drain:' || '${webhookId}'::uuid::text, 0));
+      : `${lockWait}
+         select pg_advisory_xact_lock(hashtextextended('intake-drain:' || '${webhookId}'::uuid::text, 0));
+         ${restoreLockTimeout}
          select 'pending' as dispatch_status, w.inbound_webhook_id, w.slug, w.mapping_namespace, w.handler_type, w.handler_config, w.config_version
            from intake.inbound_webhooks w
           where w.tenant = '${tenant}' and w.inbound_webhook_id = '${webhookId}';`;
@@ -233,7 +288,9 @@ async function drain(
            where d.tenant = '${tenant}' and d.delivery_id = '${deliveryId}' and d.dispatch_status = 'pending')`
       : `'${webhookId}'`;
     const taken = deliveryId !== null ? `(p.retry_count = 0 or p.delivery_id = '${deliveryId}')` : 'p.retry_count = 0';
-    const opened = (await client.query(
+    let opened: pg.QueryResult[];
+    try {
+      opened = (await client.query(
       `begin;
        select set_config('role', 'intake_app', true), set_config('intake.tenant', '${tenant}', true);
        ${opening}
@@ -245,9 +302,15 @@ async function drain(
         limit ${DRAIN_LIMIT}
           for no key update;
        ${careful ? 'savepoint delivery' : ''}`,
-    )) as unknown as pg.QueryResult[];
-    const webhook = opened[3]?.rows[0] as WebhookRow | undefined;
-    const pending = (opened[4]?.rows ?? []) as PendingRow[];
+      )) as unknown as pg.QueryResult[];
+    } catch (error) {
+      if ((error as { code?: string }).code !== '55P03') throw error;
+      await client.query('rollback');
+      return { state: 'busy' };
+    }
+    // begin, settings, lock wait, the lock, lock_timeout back, the webhook, the pending deliveries
+    const webhook = opened[5]?.rows[0] as WebhookRow | undefined;
+    const pending = (opened[6]?.rows ?? []) as PendingRow[];
     if (!webhook) {
       log.warn(`dispatch: ${deliveryId ? 'delivery' : 'webhook'} no longer exists`,
         deliveryId ? { tenant, delivery_id: deliveryId } : { tenant, inbound_webhook_id: webhookId });
@@ -409,7 +472,10 @@ function startWorkflow(webhook: WebhookRow, tenant: string, deliveryId: string):
                 'source', w.slug,
                 'body', d.request_body,
                 'headers', d.request_headers,
-                'verified', d.auth_status = 'verified',
+                -- a test delivery was never sent by the sender: not verified
+                'verified', d.auth_status = 'verified' and not d.is_test,
+                'is_test', d.is_test,
+                'is_replay', d.is_replay,
                 'delivery_id', d.delivery_id,
                 'idempotency_key', d.idempotency_key,
                 'received_at', to_char(d.received_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))

@@ -2,6 +2,7 @@
 import { Logger, run, type Runner } from 'graphile-worker';
 import type pg from 'pg';
 import { log } from '../core/log.ts';
+import { startLiveness } from './liveness.ts';
 import { bulkReplayChunkTask } from './tasks/bulk_replay_chunk.ts';
 import { dispatchDeliveryTask } from './tasks/dispatch_delivery.ts';
 import { dispatchWebhookTask } from './tasks/dispatch_webhook.ts';
@@ -28,8 +29,11 @@ export async function startWorker(pool: pg.Pool, options: WorkerOptions): Promis
     ? () => process.kill(process.pid, 'SIGKILL') // tests only: die between commit and job completion
     : undefined;
   const dispatchOptions = { jsonataTimeoutMs: options.jsonataTimeoutMs, ...(afterCommit ? { afterCommit } : {}) };
-  return run({
+  // Jobs of workers that died are run again within seconds, not after graphile-worker's 4 h.
+  const liveness = await startLiveness(pool.options.connectionString ?? '');
+  const runner = await run({
     pgPool: pool,
+    events: liveness.events,
     concurrency: options.concurrency,
     noHandleSignals: true,
     pollInterval: POLL_INTERVAL_MS,
@@ -40,6 +44,11 @@ export async function startWorker(pool: pg.Pool, options: WorkerOptions): Promis
       run_workflow: runWorkflowTask(pool, { jsonataTimeoutMs: options.jsonataTimeoutMs }),
       bulk_replay_chunk: bulkReplayChunkTask(pool),
     },
+  }).catch(async (error: unknown) => {
+    await liveness.stop();
+    throw error;
   });
+  void runner.promise.finally(() => liveness.stop()).catch(() => {});
+  return runner;
 }
 
