@@ -181,7 +181,7 @@ async function main() {
     }
     await pool.query(`create table bench_ceiling (id uuid primary key default gen_random_uuid(), received_at timestamptz default now(), body jsonb)`);
 
-    const body = JSON.stringify(JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, '..', 'shared', 'samples', 'alertmanager-alert.firing.json'), 'utf8')));
+    const body = JSON.stringify(JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'samples', 'alertmanager-alert.firing.json'), 'utf8')));
     // Each connection cycles through RECEIVER_WEBHOOKS webhooks, each request signed with its own secret.
     const requests: LoadRequest[] = secrets.slice(0, RECEIVER_WEBHOOKS).map((secret, i) => ({
       method: 'POST' as const,

@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { makeTenant, makeWebhook, settledDelivery, startTestServer, waitFor, type TestServer } from './support/server.ts';
 
 const TENANT = 'dedupe';
-const alertmanager = JSON.parse(readFileSync(new URL('../../shared/samples/alertmanager-alert.firing.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const alertmanager = JSON.parse(readFileSync(new URL('./fixtures/samples/alertmanager-alert.firing.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 let db: TestDatabase;
 let server: TestServer;

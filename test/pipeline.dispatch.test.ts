@@ -10,7 +10,7 @@ import { makeTenant, makeWebhook, settledDelivery, startTestServer, waitFor, typ
 
 const TENANT = 'dispatch';
 const JSONATA_TIMEOUT_MS = 200;
-const sample = (name: string) => JSON.parse(readFileSync(new URL(`../../shared/samples/${name}.json`, import.meta.url), 'utf8')) as Record<string, any>;
+const sample = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/samples/${name}.json`, import.meta.url), 'utf8')) as Record<string, any>;
 const alertmanager = sample('alertmanager-alert.firing');
 const grafana = sample('grafana-alerting.firing');
 

@@ -8,7 +8,7 @@ import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { makeTenant, makeWebhook, startTestServer, type TestServer } from './support/server.ts';
 
 const sample = (name: string): string =>
-  JSON.stringify(JSON.parse(readFileSync(new URL(`../../shared/samples/${name}`, import.meta.url), 'utf8')));
+  JSON.stringify(JSON.parse(readFileSync(new URL(`./fixtures/samples/${name}`, import.meta.url), 'utf8')));
 const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data);
 const whsec = () => `whsec_${randomBytes(24).toString('base64')}`;
 const now = () => Math.floor(Date.now() / 1000);

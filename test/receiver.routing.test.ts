@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { makeTenant, makeWebhook, startTestServer, waitFor, type TestServer } from './support/server.ts';
 
 const sample = (name: string): string =>
-  JSON.stringify(JSON.parse(readFileSync(new URL(`../../shared/samples/${name}`, import.meta.url), 'utf8')));
+  JSON.stringify(JSON.parse(readFileSync(new URL(`./fixtures/samples/${name}`, import.meta.url), 'utf8')));
 const handler = { handler_type: 'direct_action', action: 'createTicket', field_mapping: { title: '"x"' } } as const;
 
 let db: TestDatabase;

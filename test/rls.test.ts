@@ -11,7 +11,7 @@ import { createWorkflow } from '../core/workflows.ts';
 import { asTenant, createTestDatabase, type TestDatabase } from './support/db.ts';
 import { makeTenant, makeWebhook, settledDelivery, startTestServer, waitFor, type TestServer } from './support/server.ts';
 
-const alertmanager = JSON.parse(readFileSync(new URL('../../shared/samples/alertmanager-alert.firing.json', import.meta.url), 'utf8'));
+const alertmanager = JSON.parse(readFileSync(new URL('./fixtures/samples/alertmanager-alert.firing.json', import.meta.url), 'utf8'));
 
 let db: TestDatabase;
 let server: TestServer;

@@ -17,7 +17,7 @@ import { makeTenant, makeWebhook, settledDelivery, startTestServer, waitFor, typ
 
 const TENANT = 'wf';
 const readJson = (url: URL) => JSON.parse(readFileSync(url, 'utf8'));
-const alertmanager = readJson(new URL('../../shared/samples/alertmanager-alert.firing.json', import.meta.url));
+const alertmanager = readJson(new URL('./fixtures/samples/alertmanager-alert.firing.json', import.meta.url));
 const criticalAlert = readJson(new URL('../docs/examples/critical-alert.workflow.json', import.meta.url));
 /** The same alert at severity warning. */
 const warning = {
