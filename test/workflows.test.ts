@@ -281,6 +281,23 @@ describe('variables and end', () => {
   });
 });
 
+describe('integers past 2^53 in the body', () => {
+  it('reach the steps digit for digit (the envelope is not rounded by JSON.parse)', async () => {
+    const workflowId = await saveWorkflow({
+      name: 'Big ids',
+      steps: [{ id: 'ticket', action: 'createTicket', input: { title: '"alert " & $string(input.body.alert.id)' }, set: { id: 'input.body.alert.id' } }],
+    });
+    const hook = await workflowWebhook('big-ids', workflowId);
+    // JSON.rawJSON puts the digits on the wire as they are: 9007199254740993 is not a double.
+    const { run } = await runFor(hook, { alert: { id: (JSON as unknown as { rawJSON(t: string): unknown }).rawJSON('9007199254740993') } });
+    expect(run.status, run.error_message).toBe('succeeded');
+    expect(run.variables).toEqual({ id: '9007199254740993' });
+    const { rows } = await db.pool.query(`select title from psa.tickets where ticket_number = $1 and tenant = $2`,
+      [run.step_results.ticket.output.ticket_number, tenant]);
+    expect(rows).toEqual([{ title: 'alert 9007199254740993' }]);
+  });
+});
+
 describe('a failing step', () => {
   it('fails the run with the step named, and leaves the delivery dispatched', async () => {
     const workflowId = await saveWorkflow({
