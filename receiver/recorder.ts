@@ -54,16 +54,23 @@ function toJson(items: DeliveryItem[]): string {
 }
 
 /**
- * jsonb refuses some bodies JSON.parse accepts: \u0000 (22P05) and unpaired surrogate escapes
- * such as a truncated emoji's "\ud83d" (22P02). Answering 5xx would make the sender retry
- * forever, so such a request is recorded as failed with its raw text.
+ * Why one item could not be stored, when the error concerns its data rather than the database:
+ * jsonb refuses some bodies JSON.parse accepts — \u0000 (22P05), unpaired surrogate escapes such
+ * as a truncated emoji's "\ud83d" (22P02), numbers past numeric's range such as 1e200000
+ * (22003), nesting deeper than the server's stack (54001) — and any other data exception (class
+ * 22) or program limit (class 54) of one item alone is about that item too. Answering 5xx would
+ * make the sender retry it forever, so such a request is recorded as failed (400) with the
+ * reason and its raw text. Every other error (connections, resources, shutdown, timeouts) means
+ * the database could not take it now: the caller answers 503.
  */
-function unstorableReason(error: unknown): string | null {
-  const code = (error as { code?: string }).code;
+export function dataErrorReason(error: unknown): string | null {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return null;
   if (code === '22P05') return 'body contains \\u0000, which cannot be stored as JSON; the raw text is kept';
   if (code === '22P02' && /json/i.test(errorMessage(error))) {
     return 'body contains an unpaired UTF-16 surrogate escape, which cannot be stored as JSON; the raw text is kept';
   }
+  if (code.startsWith('22') || code.startsWith('54')) return `body cannot be stored as JSON (${errorMessage(error)}); the raw text is kept`;
   return null;
 }
 
@@ -106,10 +113,19 @@ export function createRecorder(pool: pg.Pool, options: { maxBatch: number; maxUn
     try {
       return (await run([item]))[0]!;
     } catch (error) {
-      const reason = unstorableReason(error);
-      if (!reason || item.failure !== null) throw error;
-      const text = (item.raw_text ?? '').replaceAll('\u0000', '');
-      return (await run([{ ...item, request_body: null, raw_text: undefined, request_body_text: text, failure: reason, failure_status: 400 }]))[0]!;
+      const reason = dataErrorReason(error);
+      if (!reason) throw error;
+      // Without the parsed body: only its text (NULs dropped: text cannot hold them either).
+      const text = (item.raw_text ?? item.request_body_text ?? '').replaceAll('\u0000', '');
+      const failed: DeliveryItem = { ...item, request_body: null, raw_text: undefined, request_body_text: text, failure: item.failure ?? reason, failure_status: item.failure_status ?? 400 };
+      try {
+        return (await run([failed]))[0]!;
+      } catch (again) {
+        // Still refused, so the data error was not (only) in the body: keep the reason alone.
+        const last = dataErrorReason(again);
+        if (!last) throw again;
+        return (await run([{ ...failed, request_headers: {}, request_body_text: null, user_agent: null, failure: `request cannot be stored (${errorMessage(again)}); only this reason is kept` }]))[0]!;
+      }
     }
   }
 

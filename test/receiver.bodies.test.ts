@@ -199,6 +199,43 @@ describe('content types', () => {
     expect(row.error_message).toMatch(/surrogate/);
   });
 
+  // Any data error that concerns one body is recorded and answered 400 with the reason: a 503
+  // would make the sender retry it forever. Only an unavailable database is a 503.
+  it('records a number jsonb cannot hold ({"n":1e200000}) as failed with the reason, 400', async () => {
+    const body = '{"n":1e200000}';
+    const res = await signed(body, { 'content-type': 'application/json' });
+    expect(res.status).toBe(400);
+    const json = await res.json();
+    expect(json.error).toMatch(/cannot be stored as JSON.*numeric/);
+    const row = await delivery(json.delivery_id);
+    expect(row).toMatchObject({ auth_status: 'verified', dispatch_status: 'failed', response_status: 400, request_body: null, request_body_text: body });
+    expect(row.error_message).toBe(json.error);
+  });
+
+  it('records nesting deeper than jsonb allows as failed, 400; a request beside it in the batch is recorded', async () => {
+    const depth = 200_000;
+    const body = '['.repeat(depth) + ']'.repeat(depth);
+    const ok = sample('alertmanager-alert.firing.json');
+    const [deep, fine] = await Promise.all([
+      signed(body, { 'content-type': 'application/json' }),
+      signed(ok, { 'content-type': 'application/json' }),
+    ]);
+    expect(deep.status).toBe(400);
+    const json = await deep.json();
+    expect(json.error).toMatch(/cannot be stored as JSON.*stack depth/);
+    expect(await delivery(json.delivery_id)).toMatchObject({ dispatch_status: 'failed', response_status: 400, request_body_text: body });
+    expect(fine.status).toBe(200);
+    expect((await delivery((await fine.json()).delivery_id)).dispatch_status).toBe('pending');
+  });
+
+  it('records a form field with %00 (NUL, which jsonb cannot hold) as failed, 400', async () => {
+    const res = await signed('title=disk%00full', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(res.status).toBe(400);
+    const row = await delivery((await res.json()).delivery_id);
+    expect(row).toMatchObject({ dispatch_status: 'failed', response_status: 400, request_body_text: 'title=disk%00full' });
+    expect(row.error_message).toMatch(/\\u0000/);
+  });
+
   it('does not crash on a raw NUL byte in the body', async () => {
     const body = Buffer.from(sample('xero-contact.update.json').replace('"CONTACT"', '"CON\u0000TACT"'), 'utf8');
     expect(body.includes(0)).toBe(true);
