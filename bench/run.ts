@@ -197,7 +197,9 @@ async function main() {
       // ── receiver vs Postgres ceiling ──
       const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
       receiver = spawn(process.execPath, [...profile, path.join(PROJECT_ROOT, 'cli', 'intake.ts'), 'receiver'], {
-        env: { ...process.env, DATABASE_URL: url, INTAKE_MASTER_KEY: masterKey.toString('base64'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', REDIS_URL: '' },
+        env: { ...process.env, DATABASE_URL: url, INTAKE_MASTER_KEY: masterKey.toString('base64'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', REDIS_URL: '',
+          // one load generator on one address: the per-address limit would measure itself
+          INTAKE_SOURCE_RATE_LIMIT_PER_MINUTE: '0' },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       const [, port] = await waitForOutput(receiver, /listening on http:\/\/127\.0\.0\.1:(\d+)/, 30_000);

@@ -35,6 +35,7 @@ export function loadEnv() {
     embeddedPgPort: intFrom('INTAKE_EMBEDDED_PG_PORT', 54329, 1, 65535),
     bodyLimitBytes: intFrom('INTAKE_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
     inboundWebhooksEnabledDefault: boolFrom('INTAKE_INBOUND_WEBHOOKS_ENABLED', true),
+    sourceRateLimitPerMinute: intFrom('INTAKE_SOURCE_RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
     trustedProxies: (process.env.INTAKE_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     workerConcurrency: intFrom('INTAKE_WORKER_CONCURRENCY', 8, 1, 256),
     configCacheTtlMs: intFrom('INTAKE_CONFIG_CACHE_TTL_MS', 30_000, 0, 3_600_000),

@@ -10,6 +10,7 @@ import { ConfigCache } from '../receiver/configCache.ts';
 import { createReceiver } from '../receiver/app.ts';
 import { createRateLimiter } from '../receiver/rateLimit.ts';
 import { createRecorder } from '../receiver/recorder.ts';
+import { createRejectionLog } from '../receiver/rejections.ts';
 import { startWorker } from '../worker/runner.ts';
 import { createPool, openDatabase, type Database } from './database.ts';
 import type { Env } from './env.ts';
@@ -62,11 +63,14 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
           res.status(503).json({ status: 'unavailable', error: errorMessage(error) });
         }
       });
+      const rejections = createRejectionLog(pool, { maxQueued: 10_000 });
+      stops.push(() => rejections.flush());
       const inbound = createReceiver({
-        pool,
         recorder: createRecorder(pool, { maxBatch: env.receiveBatchMax, maxUncommitted: env.receiveBatchPipeline }),
+        rejections,
         cache,
         rateLimiter: createRateLimiter(rateLimits.store),
+        sourceRateLimitPerMinute: env.sourceRateLimitPerMinute,
         bodyLimitBytes: env.bodyLimitBytes,
         inboundWebhooksEnabledDefault: env.inboundWebhooksEnabledDefault,
         trustedProxies: env.trustedProxies.length ? blockListFrom(env.trustedProxies) : null,

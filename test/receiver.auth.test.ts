@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookCreateInput } from '../core/webhookConfig.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
-import { makeTenant, makeWebhook, startTestServer, type TestServer } from './support/server.ts';
+import { makeTenant, makeWebhook, startTestServer, waitFor, type TestServer } from './support/server.ts';
 
 const sample = (name: string): string =>
   JSON.stringify(JSON.parse(readFileSync(new URL(`./fixtures/samples/${name}`, import.meta.url), 'utf8')));
@@ -42,11 +42,21 @@ async function delivery(id: string) {
   return rows[0];
 }
 
+/**
+ * The webhook's newest rejection, once one more than last time has been recorded: the receiver
+ * answers first and writes the rejection log behind the answer.
+ */
+const rejectionsSeen = new Map<string, number>();
 async function lastRejection(webhookId: string) {
-  const { rows } = await db.pool.query(
-    'select * from intake.inbound_webhook_auth_rejections where inbound_webhook_id = $1 order by received_at desc limit 1',
-    [webhookId],
-  );
+  const seen = rejectionsSeen.get(webhookId) ?? 0;
+  const rows = await waitFor(async () => {
+    const { rows } = await db.pool.query(
+      'select * from intake.inbound_webhook_auth_rejections where inbound_webhook_id = $1 order by received_at desc',
+      [webhookId],
+    );
+    return rows.length > seen ? rows : undefined;
+  }, 3000, `rejection ${seen + 1} of webhook ${webhookId}`);
+  rejectionsSeen.set(webhookId, rows.length);
   return rows[0];
 }
 

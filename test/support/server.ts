@@ -31,6 +31,9 @@ export async function startTestServer(
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+    // Every test file's servers share one Redis and one source address (127.0.0.1): the
+    // per-address limit is off unless a test sets it (and then uses addresses of its own).
+    INTAKE_SOURCE_RATE_LIMIT_PER_MINUTE: '0',
     ...options.env,
   });
   let env: Env;
