@@ -265,6 +265,31 @@ describe('as intake_app', () => {
     expect(rows[0].n).toBe(0);
   });
 
+  it("cannot enqueue a dispatch of another tenant's delivery, nor of any tenant's without a tenant set", async () => {
+    // A pending delivery of B (made as the owner inside the transaction, then back to intake_app).
+    const pendingOfB = async (client: pg.PoolClient) => {
+      await client.query(`select set_config('role', 'none', true)`);
+      const { rows } = await client.query(
+        `insert into intake.inbound_webhook_deliveries (tenant, inbound_webhook_id, received_at, request_method, request_path)
+         select tenant, inbound_webhook_id, now(), 'POST', '/x' from intake.inbound_webhook_deliveries where delivery_id = $1
+         returning tenant, delivery_id, inbound_webhook_id`, [tenants.b.delivery]);
+      await client.query(`select set_config('role', 'intake_app', true)`);
+      return rows[0];
+    };
+    for (const tenant of [null, tenants.a.id]) {
+      await asTenant(db.pool, tenant, async (client) => {
+        const d = await pendingOfB(client);
+        await expect(client.query(`select intake_private.enqueue_dispatch($1, $2, $3)`, [d.tenant, d.delivery_id, d.inbound_webhook_id]))
+          .rejects.toMatchObject({ code: '42501' });
+      });
+    }
+    // its own tenant set, the same call is fine
+    await asTenant(db.pool, tenants.b.id, async (client) => {
+      const d = await pendingOfB(client);
+      await client.query(`select intake_private.enqueue_dispatch($1, $2, $3)`, [d.tenant, d.delivery_id, d.inbound_webhook_id]);
+    });
+  });
+
   it("cannot enqueue another tenant's workflow run, nor a finished one of its own", async () => {
     await asTenant(db.pool, tenants.a.id, async (client) => {
       await expect(client.query(`select intake_private.enqueue_workflow_run($1, $2)`, [tenants.b.id, tenants.b.run])).rejects.toMatchObject({
