@@ -13,7 +13,7 @@
 // It is served straight from node:http, ahead of the Express app that serves everything else
 // (health, GraphQL, REST): Express's routing and response helpers cost more per request than the
 // rest of this path together (bench/README.md), and this is the path senders load.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BlockList } from 'node:net';
 import { errorMessage, log } from '../core/log.ts';
@@ -197,6 +197,7 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
     const recording = options.recorder.submit({
       tenant,
       inbound_webhook_id: webhook.id,
+      delivery_id: randomUUID(),
       request_method: request.method,
       request_path: safePath(request.path, request.query, webhook.auth),
       request_headers: safeHeaders(request.headers, webhook.auth),

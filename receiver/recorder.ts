@@ -7,6 +7,8 @@ import { createBatcher, type Pending } from './batcher.ts';
 export interface DeliveryItem {
   tenant: string;
   inbound_webhook_id: string;
+  /** given by the receiver on the first try, kept on every retry of this request */
+  delivery_id: string;
   request_method: string;
   request_path: string;
   request_headers: Record<string, string>;
@@ -129,7 +131,28 @@ export function createRecorder(pool: pg.Pool, options: { maxBatch: number; maxUn
     }
   }
 
-  return createBatcher<DeliveryItem, Recorded>({ ...options, run, execute, runOne });
+  async function settle(items: DeliveryItem[]): Promise<Recorded[] | null> {
+    const { rows } = await pool.query<{ delivery_id: string; response_status: number; response_body: Record<string, unknown> }>(
+      `select d.delivery_id, d.response_status, d.response_body
+         from unnest($1::uuid[], $2::uuid[]) as i(tenant, delivery_id)
+         join intake.inbound_webhook_deliveries d on d.tenant = i.tenant and d.delivery_id = i.delivery_id`,
+      [items.map((i) => i.tenant), items.map((i) => i.delivery_id)],
+    );
+    // A commit is all or nothing: every item is there, or none is.
+    if (rows.length !== items.length) return null;
+    const byId = new Map(rows.map((r) => [r.delivery_id, r]));
+    return items.map((item) => {
+      const row = byId.get(item.delivery_id)!;
+      return {
+        delivery_id: (row.response_body.delivery_id as string | undefined) ?? row.delivery_id,
+        duplicate: row.response_body.duplicate === true,
+        response_status: row.response_status,
+        response_body: row.response_body,
+      };
+    });
+  }
+
+  return createBatcher<DeliveryItem, Recorded>({ ...options, run, execute, runOne, settle });
 }
 
 export type Recorder = ReturnType<typeof createRecorder>;
