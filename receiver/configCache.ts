@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { aesGcmBox, secretContext, type SecretBox } from '../core/crypto.ts';
 import { errorMessage, log } from '../core/log.ts';
-import { authConfigSchema, idempotencySourceSchema, type AuthConfig, type IdempotencySource } from '../core/webhookConfig.ts';
+import { authConfigSchema, defaultIdempotencySource, idempotencySourceSchema, type AuthConfig, type IdempotencySource } from '../core/webhookConfig.ts';
 import type { ResolvedSecret } from './auth/types.ts';
 
 export interface WebhookConfig {
@@ -141,6 +141,7 @@ export class ConfigCache {
     const row = rows[0];
     if (!row) return null;
     if (!row.inbound_webhook_id) return { tenant: row.tenant, tenantEnabled: row.tenant_enabled, webhook: null };
+    const auth = authConfigSchema.parse({ ...row.auth_config, auth_type: row.auth_type });
     return {
       tenant: row.tenant,
       tenantEnabled: row.tenant_enabled,
@@ -148,8 +149,9 @@ export class ConfigCache {
         id: row.inbound_webhook_id,
         slug: row.webhook_slug,
         isActive: row.is_active,
-        auth: authConfigSchema.parse({ ...row.auth_config, auth_type: row.auth_type }),
-        idempotency: row.idempotency_source ? idempotencySourceSchema.parse(row.idempotency_source) : null,
+        auth,
+        // the admin's source, else the sender's own delivery id where its format carries one
+        idempotency: row.idempotency_source ? idempotencySourceSchema.parse(row.idempotency_source) : defaultIdempotencySource(auth),
         rateLimitPerMinute: row.rate_limit_per_minute,
         configVersion: row.config_version,
         secrets: (row.secrets as SecretRow[]).map((s) => this.resolveSecret(row.tenant, s)),
