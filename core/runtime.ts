@@ -47,7 +47,7 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
 
     let url: string | null = null;
     if (parts.receiver) {
-      const cache = new ConfigCache(pool, database.connectionString, database.masterKey, env.configCacheTtlMs);
+      const cache = new ConfigCache(pool, database.connectionString, database.masterKey, env.configCacheTtlMs, env.configCacheMaxEntries);
       await cache.start();
       stops.unshift(() => cache.close());
       const rateLimits = createRateLimitBackend(env.redisUrl);

@@ -3,6 +3,10 @@
 // on webhooks, secrets and tenants) and expire after a TTL in any case, so a missed
 // notification (a dropped LISTEN connection) costs at most one TTL of staleness. While the
 // LISTEN connection is down, nothing is cached.
+//
+// The cache holds at most `maxEntries` URLs, least recently used first out: every slug pair a
+// stranger tries is an entry (an unknown tenant's for 5 s), so without a bound it grew with
+// every guess. (A Map in use order is all an LRU needs here; no dependency for it.)
 import pg from 'pg';
 import { aesGcmBox, secretContext, type SecretBox } from '../core/crypto.ts';
 import { errorMessage, log } from '../core/log.ts';
@@ -56,12 +60,19 @@ export class ConfigCache {
   private readonly pool: pg.Pool;
   private readonly connectionString: string;
   private readonly ttlMs: number;
+  private readonly maxEntries: number;
 
-  constructor(pool: pg.Pool, connectionString: string, masterKey: Buffer, ttlMs: number) {
+  constructor(pool: pg.Pool, connectionString: string, masterKey: Buffer, ttlMs: number, maxEntries = 10_000) {
     this.pool = pool;
     this.connectionString = connectionString;
     this.ttlMs = ttlMs;
+    this.maxEntries = maxEntries;
     this.box = aesGcmBox(masterKey);
+  }
+
+  /** URLs cached now (at most maxEntries). */
+  get size(): number {
+    return this.entries.size;
   }
 
   async start(): Promise<void> {
@@ -116,12 +127,19 @@ export class ConfigCache {
     const key = `${tenantSlug}\u0000${webhookSlug}`;
     const now = Date.now();
     const hit = this.entries.get(key);
-    if (hit && hit.expiresAt > now) return hit.value;
+    if (hit && hit.expiresAt > now) {
+      // most recently used last
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit.value;
+    }
 
     const value = this.load(tenantSlug, webhookSlug);
     if (this.listening && this.ttlMs > 0) {
       const entry: Entry = { value, tenant: null, expiresAt: now + this.ttlMs };
+      this.entries.delete(key);
       this.entries.set(key, entry);
+      while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
       value.then(
         (config) => {
           entry.tenant = config?.tenant ?? null;
@@ -130,7 +148,9 @@ export class ConfigCache {
           const secretsExpireAt = config?.webhook?.secretsExpireAt;
           if (secretsExpireAt != null) entry.expiresAt = Math.min(entry.expiresAt, secretsExpireAt);
         },
-        () => this.entries.delete(key),
+        () => {
+          if (this.entries.get(key) === entry) this.entries.delete(key);
+        },
       );
     }
     return value;

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookCreateInput } from '../core/webhookConfig.ts';
 import type { CreatedWebhook } from '../core/webhooks.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
-import { makeTenant, makeWebhook, startTestServer, waitFor, type TestServer } from './support/server.ts';
+import { ConfigCache } from '../receiver/configCache.ts';
+import { makeTenant, makeWebhook, startTestServer, testMasterKey, waitFor, type TestServer } from './support/server.ts';
 
 const sample = (name: string): string =>
   JSON.stringify(JSON.parse(readFileSync(new URL(`./fixtures/samples/${name}`, import.meta.url), 'utf8')));
@@ -274,6 +275,24 @@ describe('rate limits', () => {
 });
 
 describe('config cache', () => {
+  it('holds at most INTAKE_CONFIG_CACHE_MAX_ENTRIES URLs, however many slugs strangers try', async () => {
+    const h = await hook('bounded');
+    const cache = new ConfigCache(db.pool, db.url, Buffer.from(testMasterKey, 'base64'), 30_000, 5);
+    await cache.start();
+    try {
+      for (let i = 0; i < 50; i++) expect(await cache.get(`guess-${i}`, 'alerts')).toBeNull();
+      for (let i = 0; i < 20; i++) expect((await cache.get('acme', `guess-${i}`))?.webhook).toBeNull();
+      expect(cache.size).toBeLessThanOrEqual(5);
+      // an evicted known webhook is simply loaded again
+      expect((await cache.get('acme', 'bounded'))?.webhook?.id).toBe(h.id);
+      for (let i = 50; i < 60; i++) await cache.get(`guess-${i}`, 'alerts');
+      expect((await cache.get('acme', 'bounded'))?.webhook?.id).toBe(h.id);
+      expect(cache.size).toBeLessThanOrEqual(5);
+    } finally {
+      await cache.close();
+    }
+  });
+
   it('drops a cached config when the webhook is deactivated (NOTIFY), and picks up reactivation', async () => {
     const body = sample('ninjaone-condition.triggered.json');
     const h = await hook('cached');
