@@ -34,6 +34,7 @@ export function loadEnv() {
     dataDir: path.resolve(PROJECT_ROOT, process.env.INTAKE_DATA_DIR || '.data'),
     embeddedPgPort: intFrom('INTAKE_EMBEDDED_PG_PORT', 54329, 1, 65535),
     bodyLimitBytes: intFrom('INTAKE_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+    maxBytesInFlight: intFrom('INTAKE_MAX_BYTES_IN_FLIGHT', 128 * 1024 * 1024, 0, 64 * 1024 * 1024 * 1024),
     inboundWebhooksEnabledDefault: boolFrom('INTAKE_INBOUND_WEBHOOKS_ENABLED', true),
     sourceRateLimitPerMinute: intFrom('INTAKE_SOURCE_RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
     trustedProxies: (process.env.INTAKE_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean),

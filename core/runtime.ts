@@ -9,6 +9,7 @@ import { mountGraphql } from '../graphql/index.ts';
 import { ConfigCache } from '../receiver/configCache.ts';
 import { createReceiver } from '../receiver/app.ts';
 import { createRateLimiter } from '../receiver/rateLimit.ts';
+import { ByteBudget } from '../receiver/readBody.ts';
 import { createRecorder } from '../receiver/recorder.ts';
 import { createRejectionLog } from '../receiver/rejections.ts';
 import { startWorker } from '../worker/runner.ts';
@@ -72,6 +73,7 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
         rateLimiter: createRateLimiter(rateLimits.store),
         sourceRateLimitPerMinute: env.sourceRateLimitPerMinute,
         bodyLimitBytes: env.bodyLimitBytes,
+        bytesInFlight: new ByteBudget(env.maxBytesInFlight),
         inboundWebhooksEnabledDefault: env.inboundWebhooksEnabledDefault,
         trustedProxies: env.trustedProxies.length ? blockListFrom(env.trustedProxies) : null,
         publicUrl: env.publicUrl,

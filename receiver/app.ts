@@ -1,5 +1,5 @@
 // The inbound endpoint: POST|PUT|PATCH /api/inbound/{tenantSlug}/{webhookSlug}.
-// In order: per-source-address rate limit → body size limit → config lookup (tenant, its
+// In order: per-source-address rate limit → body size and bytes-in-flight limits → config lookup (tenant, its
 // inbound flag, webhook) → authentication → per-webhook rate limit (verified requests only) →
 // body parsing → idempotency key → one SQL call that records the delivery and enqueues its job.
 // The 200 is sent only after that call has committed.
@@ -27,7 +27,7 @@ import type { ConfigCache, WebhookConfig } from './configCache.ts';
 import { safeHeaders, safePath } from './headers.ts';
 import { idempotencyKey } from './idempotency.ts';
 import { sourceKey, type RateLimiter, type RateLimitVerdict } from './rateLimit.ts';
-import { readBody } from './readBody.ts';
+import { readBody, type ByteBudget } from './readBody.ts';
 import type { Recorder } from './recorder.ts';
 import type { RejectionKind, RejectionLog } from './rejections.ts';
 import { Sequencer, type Turn } from './sequencer.ts';
@@ -40,6 +40,8 @@ export interface ReceiverOptions {
   /** requests per minute from one source address (an IPv6 /64) before authentication; 0 = none */
   sourceRateLimitPerMinute: number;
   bodyLimitBytes: number;
+  /** request bodies held in memory at once, across requests (INTAKE_MAX_BYTES_IN_FLIGHT) */
+  bytesInFlight: ByteBudget;
   inboundWebhooksEnabledDefault: boolean;
   trustedProxies: BlockList | null;
   publicUrl: string;
@@ -117,8 +119,11 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
       return tooMany(res, coarse);
     }
 
-    const read = await readBody(req, options.bodyLimitBytes);
-    if (!read.ok) return sendJson(res, read.status, { error: read.error });
+    const read = await readBody(req, options.bodyLimitBytes, options.bytesInFlight);
+    if (!read.ok) return sendJson(res, read.status, { error: read.error }, read.status === 503 ? { 'retry-after': '5' } : undefined);
+    // The body is held until the answer is sent (it is recorded first): then its bytes are free.
+    if (res.closed) options.bytesInFlight.release(read.held);
+    else res.once('close', () => options.bytesInFlight.release(read.held));
 
     // A request arrives when its body has been read. Its turn is taken before the next await
     // and given back when the delivery is handed over or the response ends, whichever is first.

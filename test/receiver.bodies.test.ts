@@ -1,6 +1,8 @@
 // What the receiver does with the bytes of a verified request: size limit, content types,
 // malformed and unstorable JSON, and which headers end up in the delivery log.
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,10 +91,65 @@ describe('content encoding', () => {
     expect(res.status).toBe(413);
   });
 
+  it('holds the wire bytes of an encoded body to the limit too (bytes after the gzip stream are otherwise ignored)', async () => {
+    const body = '{"a":1}';
+    const wire = Buffer.concat([gzipSync(body), Buffer.alloc(8 * 1024)]); // decodes to 7 bytes; 8 KB on the wire
+    const headers = {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+      'x-signature': createHmac('sha256', hex.secret!).update(body).digest('hex'),
+    };
+    const declared = await fetch(`${small.url}/api/inbound/acme/hex`, { method: 'POST', headers, body: new Uint8Array(wire) });
+    expect(declared.status).toBe(413);
+    // and without a Content-Length (chunked), counted as the bytes arrive
+    const chunked = await fetch(`${small.url}/api/inbound/acme/hex`, {
+      method: 'POST',
+      headers,
+      body: new ReadableStream({ start(c) { c.enqueue(new Uint8Array(wire)); c.close(); } }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+  });
+
   it('answers 415 to an encoding it cannot undo', async () => {
     const res = await gzipped(sample('alertmanager-alert.firing.json'), 'compress');
     expect(res.status).toBe(415);
     expect((await res.json()).error).toBe('unsupported content encoding "compress"');
+  });
+});
+
+describe('bytes in flight', () => {
+  it('answers 503 with Retry-After to a body that would go past INTAKE_MAX_BYTES_IN_FLIGHT, and frees the bytes after', async () => {
+    const tight = await startTestServer(db.url, { worker: false, env: { INTAKE_MAX_BYTES_IN_FLIGHT: '3000' } });
+    try {
+      const body = JSON.stringify({ pad: 'x'.repeat(1400) }); // ~1.4 KB
+      const open = (text: string) => {
+        const req = http.request(`${tight.url}/api/inbound/acme/hex`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), 'x-signature': createHmac('sha256', hex.secret!).update(text).digest('hex') },
+        });
+        const answer = new Promise<{ status: number; retryAfter: string | undefined }>((resolve, reject) => {
+          req.on('response', (res) => { res.resume(); res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] as string | undefined })); });
+          req.on('error', reject);
+        });
+        return { req, answer };
+      };
+      // two slow senders, each with all but the last byte of its body sent: 2.8 KB held
+      const slow = [open(body), open(body)];
+      for (const s of slow) s.req.write(body.slice(0, -1));
+      await sleep(300);
+      const third = open(body);
+      third.req.end(body);
+      expect(await third.answer).toEqual({ status: 503, retryAfter: '5' });
+      for (const s of slow) s.req.end(body.slice(-1));
+      expect((await Promise.all(slow.map((s) => s.answer))).map((a) => a.status)).toEqual([200, 200]);
+      // answered, their bytes are free again
+      const after = open(body);
+      after.req.end(body);
+      expect((await after.answer).status).toBe(200);
+    } finally {
+      await tight.stop();
+    }
   });
 });
 
