@@ -40,6 +40,7 @@ export function loadEnv() {
     trustedProxies: (process.env.INTAKE_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     workerConcurrency: intFrom('INTAKE_WORKER_CONCURRENCY', 8, 1, 256),
     configCacheTtlMs: intFrom('INTAKE_CONFIG_CACHE_TTL_MS', 30_000, 0, 3_600_000),
+    rejectionRetentionDays: intFrom('INTAKE_REJECTION_RETENTION_DAYS', 7, 1, 3650),
     configCacheMaxEntries: intFrom('INTAKE_CONFIG_CACHE_MAX_ENTRIES', 10_000, 1, 10_000_000),
     jsonataTimeoutMs: intFrom('INTAKE_JSONATA_TIMEOUT_MS', 1000, 10, 60_000),
     dbPoolSize: intFrom('INTAKE_DB_POOL_SIZE', 20, 1, 1000),

@@ -64,8 +64,8 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
           res.status(503).json({ status: 'unavailable', error: errorMessage(error) });
         }
       });
-      const rejections = createRejectionLog(pool, { maxQueued: 10_000 });
-      stops.push(() => rejections.flush());
+      const rejections = createRejectionLog(pool, { maxQueued: 10_000, flushIntervalMs: 250, retentionDays: env.rejectionRetentionDays });
+      stops.push(() => rejections.close());
       const inbound = createReceiver({
         recorder: createRecorder(pool, { maxBatch: env.receiveBatchMax, maxUncommitted: env.receiveBatchPipeline }),
         rejections,

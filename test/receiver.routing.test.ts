@@ -7,6 +7,7 @@ import type { WebhookCreateInput } from '../core/webhookConfig.ts';
 import type { CreatedWebhook } from '../core/webhooks.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { ConfigCache } from '../receiver/configCache.ts';
+import { createRejectionLog } from '../receiver/rejections.ts';
 import { makeTenant, makeWebhook, startTestServer, testMasterKey, waitFor, type TestServer } from './support/server.ts';
 
 const sample = (name: string): string =>
@@ -111,6 +112,35 @@ describe('indistinguishable 401s', () => {
       { webhook_slug: 'retired', auth_status: 'inactive_webhook', inbound_webhook_id: retired.id },
     ]);
     expect(await deliveryCount(retired.id)).toBe(0);
+  });
+
+  it('records a flood of identical rejections as few rows with repeat_count, and prunes rows past the retention', async () => {
+    const body = sample('alertmanager-alert.firing.json');
+    const h = await hook('flooded');
+    const url = at(server.url, 'acme', 'flooded');
+    const answers = await Promise.all(Array.from({ length: 40 }, () => send(url, body, 'not-the-secret')));
+    expect(answers.map((r) => r.status)).toEqual(Array(40).fill(401));
+    const rows = await waitFor(async () => {
+      const { rows } = await db.pool.query(
+        `select repeat_count, received_at, last_received_at from intake.inbound_webhook_auth_rejections where inbound_webhook_id = $1`, [h.id]);
+      return rows.reduce((n, r) => n + r.repeat_count, 0) === 40 ? rows : undefined;
+    }, 3000, 'the 40 rejections to be recorded');
+    expect(rows.length).toBeLessThan(10);
+    for (const r of rows) expect(r.last_received_at.getTime()).toBeGreaterThanOrEqual(r.received_at.getTime());
+
+    const { rows: [t] } = await db.pool.query(`select tenant from psa.tenants where slug = 'acme'`);
+    await db.pool.query(
+      `insert into intake.inbound_webhook_auth_rejections (tenant, webhook_slug, auth_status, reason, request_method, received_at, last_received_at)
+       values ($1, 'old-8d', 'unknown_webhook', 'x', 'POST', now() - interval '9 days', now() - interval '8 days'),
+              ($1, 'old-6d', 'unknown_webhook', 'x', 'POST', now() - interval '9 days', now() - interval '6 days')`, [t.tenant]);
+    const log = createRejectionLog(db.pool, { maxQueued: 10, flushIntervalMs: 0, retentionDays: 7 });
+    try {
+      expect(await log.prune()).toBe(1);
+    } finally {
+      await log.close();
+    }
+    const { rows: left } = await db.pool.query(`select webhook_slug from intake.inbound_webhook_auth_rejections where webhook_slug like 'old-%'`);
+    expect(left).toEqual([{ webhook_slug: 'old-6d' }]);
   });
 
   it('answers every refusal without waiting for its rejection to be recorded', async () => {
