@@ -90,6 +90,14 @@ export function createRecorder(pool: pg.Pool, options: { maxBatch: number; maxUn
 
   async function execute(items: DeliveryItem[]): Promise<Pending<Recorded>> {
     const client = await pool.connect();
+    // A connection lost while checked out is also emitted as 'error' on the client (after the
+    // query in flight has failed with it); unheard, that event would end the process.
+    const lost = () => {};
+    client.on('error', lost);
+    const release = (error?: Error) => {
+      client.off('error', lost);
+      client.release(error);
+    };
     try {
       await client.query('begin');
       const { rows } = await client.query({ ...RECEIVE, values: [toJson(items)] });
@@ -99,14 +107,14 @@ export function createRecorder(pool: pg.Pool, options: { maxBatch: number; maxUn
           try {
             await client.query('commit');
           } catch (error) {
-            client.release(error as Error); // its state is unknown: do not reuse it
+            release(error as Error); // its state is unknown: do not reuse it
             throw error;
           }
-          client.release();
+          release();
         },
       };
     } catch (error) {
-      await client.query('rollback').then(() => client.release(), (e: Error) => client.release(e));
+      await client.query('rollback').then(() => release(), (e: Error) => release(e));
       throw error;
     }
   }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, createUser } from '../core/access.ts';
 import { createWorkflow } from '../core/workflows.ts';
 import { asTenant, createTestDatabase, type TestDatabase } from './support/db.ts';
-import { makeTenant, makeWebhook, settledDelivery, startTestServer, waitFor, type TestServer } from './support/server.ts';
+import { makeTenant, makeWebhook, rejectionsRecorded, settledDelivery, startTestServer, waitFor, type TestServer } from './support/server.ts';
 
 const alertmanager = JSON.parse(readFileSync(new URL('./fixtures/samples/alertmanager-alert.firing.json', import.meta.url), 'utf8'));
 
@@ -50,6 +50,7 @@ async function seed(slug: 'a' | 'b'): Promise<void> {
   const { delivery_id } = await ok.json();
   expect((await settledDelivery(db.pool, delivery_id)).dispatch_status).toBe('dispatched');
   expect((await post('0'.repeat(64))).status).toBe(401); // an auth rejection row
+  await rejectionsRecorded(db.pool, hook.id);
 
   await db.pool.query(
     `with c as (insert into psa.clients (tenant, client_name) values ($1, $2) returning client_id),

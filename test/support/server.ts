@@ -77,3 +77,17 @@ export async function settledDelivery(pool: pg.Pool, deliveryId: string, timeout
     return rows[0] && rows[0].dispatch_status !== 'pending' ? rows[0] : undefined;
   }, timeoutMs, `delivery ${deliveryId} to settle`);
 }
+
+/**
+ * Waits until the webhook has at least `count` rejections recorded (counting repeats): the
+ * receiver answers a refusal first and writes the rejection log behind the answer.
+ */
+export async function rejectionsRecorded(pool: pg.Pool, inboundWebhookId: string, count = 1, timeoutMs = 5000): Promise<void> {
+  await waitFor(async () => {
+    const { rows } = await pool.query(
+      `select coalesce(sum(repeat_count), 0)::int as n from intake.inbound_webhook_auth_rejections where inbound_webhook_id = $1`,
+      [inboundWebhookId],
+    );
+    return rows[0].n >= count ? true : undefined;
+  }, timeoutMs, `${count} rejection(s) of webhook ${inboundWebhookId} to be recorded`);
+}
