@@ -181,7 +181,7 @@ async function main() {
     }
     await pool.query(`create table bench_ceiling (id uuid primary key default gen_random_uuid(), received_at timestamptz default now(), body jsonb)`);
 
-    const body = JSON.stringify(JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, '..', 'shared', 'samples', 'alertmanager-alert.firing.json'), 'utf8')));
+    const body = JSON.stringify(JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'samples', 'alertmanager-alert.firing.json'), 'utf8')));
     // Each connection cycles through RECEIVER_WEBHOOKS webhooks, each request signed with its own secret.
     const requests: LoadRequest[] = secrets.slice(0, RECEIVER_WEBHOOKS).map((secret, i) => ({
       method: 'POST' as const,
@@ -197,7 +197,9 @@ async function main() {
       // ── receiver vs Postgres ceiling ──
       const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
       receiver = spawn(process.execPath, [...profile, path.join(PROJECT_ROOT, 'cli', 'intake.ts'), 'receiver'], {
-        env: { ...process.env, DATABASE_URL: url, INTAKE_MASTER_KEY: masterKey.toString('base64'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', REDIS_URL: '' },
+        env: { ...process.env, DATABASE_URL: url, INTAKE_MASTER_KEY: masterKey.toString('base64'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', REDIS_URL: '',
+          // one load generator on one address: the per-address limit would measure itself
+          INTAKE_SOURCE_RATE_LIMIT_PER_MINUTE: '0' },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       const [, port] = await waitForOutput(receiver, /listening on http:\/\/127\.0\.0\.1:(\d+)/, 30_000);

@@ -11,7 +11,9 @@ import { mountGraphql } from '../graphql/index.ts';
 import { ConfigCache } from '../receiver/configCache.ts';
 import { createReceiver } from '../receiver/app.ts';
 import { createRateLimiter } from '../receiver/rateLimit.ts';
+import { ByteBudget } from '../receiver/readBody.ts';
 import { createRecorder } from '../receiver/recorder.ts';
+import { createRejectionLog } from '../receiver/rejections.ts';
 import { startWorker } from '../worker/runner.ts';
 import { mountWeb } from '../web/serve.ts';
 import { createPool, openDatabase, type Database } from './database.ts';
@@ -57,7 +59,7 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
 
     let url: string | null = null;
     if (parts.receiver) {
-      const cache = new ConfigCache(pool, database.connectionString, database.masterKey, env.configCacheTtlMs);
+      const cache = new ConfigCache(pool, database.connectionString, database.masterKey, env.configCacheTtlMs, env.configCacheMaxEntries);
       await cache.start();
       stops.unshift(() => cache.close());
       const rateLimits = createRateLimitBackend(env.redisUrl, {
@@ -79,12 +81,16 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
       });
       const rateLimiter = createRateLimiter(rateLimits.store);
       const trustedProxies = env.trustedProxies.length ? blockListFrom(env.trustedProxies) : null;
+      const rejections = createRejectionLog(pool, { maxQueued: 10_000, flushIntervalMs: 250, retentionDays: env.rejectionRetentionDays });
+      stops.push(() => rejections.close());
       const inbound = createReceiver({
-        pool,
         recorder: createRecorder(pool, { maxBatch: env.receiveBatchMax, maxUncommitted: env.receiveBatchPipeline }),
+        rejections,
         cache,
         rateLimiter,
+        sourceRateLimitPerMinute: env.sourceRateLimitPerMinute,
         bodyLimitBytes: env.bodyLimitBytes,
+        bytesInFlight: new ByteBudget(env.maxBytesInFlight),
         inboundWebhooksEnabledDefault: env.inboundWebhooksEnabledDefault,
         trustedProxies,
         publicUrl: env.publicUrl,

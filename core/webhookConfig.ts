@@ -105,6 +105,27 @@ export const idempotencySourceSchema = z.discriminatedUnion('type', [
 ]);
 export type IdempotencySource = z.infer<typeof idempotencySourceSchema>;
 
+/**
+ * The idempotency source of a webhook whose admin set none: the delivery id its sender's
+ * signature format carries, unique per event and repeated on the sender's retries — GitHub's
+ * X-GitHub-Delivery, Standard Webhooks' webhook-id (Svix, GitLab signing tokens, Make, …),
+ * Stripe's event id (body `id`, evt_…). A source the admin chose always wins. Other formats
+ * carry no id the receiver can be sure of, so they have no default.
+ */
+export function defaultIdempotencySource(auth: AuthConfig): IdempotencySource | null {
+  if (auth.auth_type !== 'hmac_sha256') return null;
+  switch (auth.signature_format) {
+    case 'github':
+      return { type: 'header', value: 'x-github-delivery' };
+    case 'standard-webhooks':
+      return { type: 'header', value: 'webhook-id' };
+    case 'stripe':
+      return { type: 'jsonata', value: 'id' };
+    default:
+      return null;
+  }
+}
+
 export const directActionHandlerSchema = z.object({
   handler_type: z.literal('direct_action'),
   action: z.string().trim().min(1),

@@ -1,34 +1,47 @@
 // The inbound endpoint: POST|PUT|PATCH /api/inbound/{tenantSlug}/{webhookSlug}.
-// In order: body size limit → tenant flag → config lookup → per-webhook rate limit →
-// authentication → body parsing → idempotency key → one SQL call that records the delivery
-// and enqueues its job. The 200 is sent only after that call has committed.
+// In order: per-source-address rate limit → body size and bytes-in-flight limits → config lookup (tenant, its
+// inbound flag, webhook) → authentication → per-webhook rate limit (verified requests only) →
+// body parsing → idempotency key → one SQL call that records the delivery and enqueues its job.
+// The 200 is sent only after that call has committed.
+//
+// Every refusal before a verified request (unknown tenant, tenant switched off, unknown or
+// inactive webhook, bad credentials) is the same 401, after the same work: a signature check
+// (against a decoy when there is no webhook to check against) and a rejection queued for the
+// log, never awaited (./rejections.ts). Nothing in the answer or its timing tells a caller
+// which tenants or webhooks exist.
 //
 // It is served straight from node:http, ahead of the Express app that serves everything else
 // (health, GraphQL, REST): Express's routing and response helpers cost more per request than the
 // rest of this path together (bench/README.md), and this is the path senders load.
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BlockList } from 'node:net';
-import type pg from 'pg';
 import { errorMessage, log } from '../core/log.ts';
+import { authConfigSchema, type AuthConfig } from '../core/webhookConfig.ts';
 import { arrivalTime, type Arrival } from './arrivalClock.ts';
 import { authenticate } from './auth/index.ts';
-import type { UnverifiedRequest, VerifiedRequest } from './auth/types.ts';
+import type { ResolvedSecret, UnverifiedRequest, VerifiedRequest } from './auth/types.ts';
 import { parseBody } from './body.ts';
 import { resolveClientIp } from './clientIp.ts';
 import type { ConfigCache, WebhookConfig } from './configCache.ts';
 import { safeHeaders, safePath } from './headers.ts';
 import { idempotencyKey } from './idempotency.ts';
-import type { RateLimiter } from './rateLimit.ts';
-import { readBody } from './readBody.ts';
+import { sourceKey, type RateLimiter, type RateLimitVerdict } from './rateLimit.ts';
+import { readBody, type ByteBudget } from './readBody.ts';
 import type { Recorder } from './recorder.ts';
+import type { RejectionKind, RejectionLog } from './rejections.ts';
 import { Sequencer, type Turn } from './sequencer.ts';
 
 export interface ReceiverOptions {
-  pool: pg.Pool;
   recorder: Recorder;
+  rejections: RejectionLog;
   cache: ConfigCache;
   rateLimiter: RateLimiter;
+  /** requests per minute from one source address (an IPv6 /64) before authentication; 0 = none */
+  sourceRateLimitPerMinute: number;
   bodyLimitBytes: number;
+  /** request bodies held in memory at once, across requests (INTAKE_MAX_BYTES_IN_FLIGHT) */
+  bytesInFlight: ByteBudget;
   inboundWebhooksEnabledDefault: boolean;
   trustedProxies: BlockList | null;
   publicUrl: string;
@@ -41,9 +54,18 @@ export type InboundHandler = (req: IncomingMessage, res: ServerResponse) => bool
 const INBOUND_PATH = /^\/api\/inbound\/([^/]+)\/([^/]+)\/?$/i;
 const METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
-// Unknown tenant, unknown webhook, inactive webhook and failed authentication all get exactly
-// this answer, headers included, so a caller cannot tell which webhooks exist.
+// Unknown tenant, tenant switched off, unknown webhook, inactive webhook and failed
+// authentication all get exactly this answer, headers included, so a caller cannot tell which
+// webhooks exist.
 const UNAUTHORIZED_BODY = JSON.stringify({ error: 'unauthorized' });
+
+/** Slugs as the schema allows them (psa.tenants, intake.inbound_webhooks): anything else is unknown. */
+const SLUG = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
+
+// What a request with no webhook to check against is checked against, so that it costs what a
+// bad signature costs: an HMAC-SHA256 over its body with a key nobody has.
+const DECOY_AUTH: AuthConfig = authConfigSchema.parse({ auth_type: 'hmac_sha256' });
+const DECOY_SECRETS: ResolvedSecret[] = [{ kind: 'plaintext', value: randomBytes(32).toString('base64') }];
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
   if (res.headersSent || res.destroyed) return;
@@ -54,6 +76,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers?: 
 
 function unauthorized(res: ServerResponse): void {
   sendJson(res, 401, UNAUTHORIZED_BODY);
+}
+
+function tooMany(res: ServerResponse, verdict: Extract<RateLimitVerdict, { limited: true }>): void {
+  sendJson(res, 429, { error: 'rate limit exceeded', retry_after_seconds: verdict.retryAfterSeconds }, {
+    'retry-after': String(verdict.retryAfterSeconds),
+  });
 }
 
 function flatHeaders(req: IncomingMessage): Record<string, string> {
@@ -81,30 +109,21 @@ function decodeSegment(segment: string): string | null {
 export function createReceiver(options: ReceiverOptions): InboundHandler {
   const sequencer = new Sequencer();
 
-  async function recordRejection(
-    tenant: string,
-    webhookId: string | null,
-    webhookSlug: string,
-    status: string,
-    reason: string,
-    req: IncomingMessage,
-    sourceIp: string,
-  ): Promise<void> {
-    try {
-      await options.pool.query(
-        `insert into intake.inbound_webhook_auth_rejections
-           (tenant, inbound_webhook_id, webhook_slug, auth_status, reason, request_method, source_ip, user_agent)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [tenant, webhookId, webhookSlug, status, reason, req.method, sourceIp || null, req.headers['user-agent'] ?? null],
-      );
-    } catch (error) {
-      log.warn('could not record an auth rejection', { tenant, webhook_slug: webhookSlug, error: errorMessage(error) });
-    }
-  }
-
   async function receive(req: IncomingMessage, res: ServerResponse, tenantSlug: string, webhookSlug: string, pathname: string, search: string) {
-    const read = await readBody(req, options.bodyLimitBytes);
-    if (!read.ok) return sendJson(res, read.status, { error: read.error });
+    const sourceIp = resolveClientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'] as string | undefined, options.trustedProxies);
+    // Before the body is read, and the same for every URL: a flood from one address is turned
+    // away at the cost of one counter, whether or not the webhook exists.
+    const coarse = await options.rateLimiter.hit(sourceKey(sourceIp), options.sourceRateLimitPerMinute);
+    if (coarse.limited) {
+      req.resume();
+      return tooMany(res, coarse);
+    }
+
+    const read = await readBody(req, options.bodyLimitBytes, options.bytesInFlight);
+    if (!read.ok) return sendJson(res, read.status, { error: read.error }, read.status === 503 ? { 'retry-after': '5' } : undefined);
+    // The body is held until the answer is sent (it is recorded first): then its bytes are free.
+    if (res.closed) options.bytesInFlight.release(read.held);
+    else res.once('close', () => options.bytesInFlight.release(read.held));
 
     // A request arrives when its body has been read. Its turn is taken before the next await
     // and given back when the delivery is handed over or the response ends, whichever is first.
@@ -112,43 +131,54 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
     const turn = sequencer.take(`${tenantSlug}/${webhookSlug}`);
     res.once('close', turn.done);
 
-    const sourceIp = resolveClientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'] as string | undefined, options.trustedProxies);
-    const config = await options.cache.get(tenantSlug, webhookSlug);
-    if (!config) {
-      log.info('inbound: unknown tenant', { tenant_slug: tenantSlug, source_ip: sourceIp });
-      return unauthorized(res);
-    }
-    if (!(config.tenantEnabled ?? options.inboundWebhooksEnabledDefault)) return sendJson(res, 404, { error: 'not found' });
-    const webhook = config.webhook;
-    if (!webhook || !webhook.isActive) {
-      const status = webhook ? 'inactive_webhook' : 'unknown_webhook';
-      await recordRejection(config.tenant, webhook?.id ?? null, webhookSlug, status, `${status.replace('_', ' ')} "${webhookSlug}"`, req, sourceIp);
-      return unauthorized(res);
-    }
-
-    const verdict = await options.rateLimiter.hit(webhook.id, webhook.rateLimitPerMinute);
-    if (verdict.limited) {
-      return sendJson(res, 429, { error: 'rate limit exceeded', retry_after_seconds: verdict.retryAfterSeconds }, {
-        'retry-after': String(verdict.retryAfterSeconds),
-      });
-    }
-
-    const headers = flatHeaders(req);
+    const config = SLUG.test(tenantSlug) && SLUG.test(webhookSlug) ? await options.cache.get(tenantSlug, webhookSlug) : null;
     const unverified: UnverifiedRequest = {
       method: req.method!,
       path: pathname,
       query: queryOf(search),
-      headers,
+      headers: flatHeaders(req),
       rawBody: read.body,
       sourceIp,
       url: options.publicUrl + req.url,
       receivedAt: arrival.date,
     };
-    const auth = authenticate(unverified, webhook.auth, webhook.secrets, arrival.date);
-    if (!auth.ok) {
-      await recordRejection(config.tenant, webhook.id, webhook.slug, auth.status, auth.reason, req, sourceIp);
+    const rejection = (status: RejectionKind, reason: string, webhookId: string | null) => {
+      options.rejections.add({
+        tenant: config!.tenant,
+        inbound_webhook_id: webhookId,
+        webhook_slug: webhookSlug,
+        auth_status: status,
+        reason,
+        request_method: req.method!,
+        source_ip: sourceIp || null,
+        user_agent: req.headers['user-agent'] ?? null,
+        received_at: arrival.iso,
+      });
+    };
+
+    const webhook = config?.webhook;
+    const enabled = config ? (config.tenantEnabled ?? options.inboundWebhooksEnabledDefault) : false;
+    if (!config || !enabled || !webhook || !webhook.isActive) {
+      authenticate(unverified, DECOY_AUTH, DECOY_SECRETS, arrival.date); // the work a real check costs
+      if (!config) log.info('inbound: unknown tenant', { tenant_slug: tenantSlug, source_ip: sourceIp });
+      else if (!enabled) log.info('inbound: inbound webhooks are switched off for the tenant', { tenant: config.tenant, webhook_slug: webhookSlug, source_ip: sourceIp });
+      else {
+        const status = webhook ? 'inactive_webhook' : 'unknown_webhook';
+        rejection(status, `${status.replace('_', ' ')} "${webhookSlug}"`, webhook?.id ?? null);
+      }
       return unauthorized(res);
     }
+
+    const auth = authenticate(unverified, webhook.auth, webhook.secrets, arrival.date);
+    if (!auth.ok) {
+      rejection(auth.status, auth.reason, webhook.id);
+      return unauthorized(res);
+    }
+
+    // Verified requests only: a stranger cannot use up the sender's allowance.
+    const verdict = await options.rateLimiter.hit(webhook.id, webhook.rateLimitPerMinute);
+    if (verdict.limited) return tooMany(res, verdict);
+
     const recorded = await record(auth.request, config.tenant, webhook, arrival, turn);
     sendJson(res, recorded.response_status, recorded.response_body);
   }
@@ -175,6 +205,7 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
     const recording = options.recorder.submit({
       tenant,
       inbound_webhook_id: webhook.id,
+      delivery_id: randomUUID(),
       request_method: request.method,
       request_path: safePath(request.path, request.query, webhook.auth),
       request_headers: safeHeaders(request.headers, webhook.auth),

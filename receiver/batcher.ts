@@ -31,8 +31,17 @@ export interface BatcherOptions<I, O> {
   run(items: I[]): Promise<O[]>;
   /** Executes a batch in an open transaction; commit() finishes it. On error nothing is kept. */
   execute(items: I[]): Promise<Pending<O>>;
-  /** Runs one item alone: used when a batch fails, so one bad item cannot fail the others. */
+  /**
+   * Runs one item alone: used when a batch fails, so one bad item cannot fail the others. Items
+   * keep their ids, so when the failure came after the batch had committed (a connection reset
+   * after an autocommitted run) this finds them recorded and changes nothing.
+   */
   runOne(item: I): Promise<O>;
+  /**
+   * After a COMMIT that failed with an unknown outcome: the batch's results if it did commit
+   * (read back by the items' ids), or null if it did not.
+   */
+  settle(items: I[]): Promise<O[] | null>;
 }
 
 interface Waiting<I, O> {
@@ -77,9 +86,13 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): { submit(ite
         await pending.commit();
         results = pending.results;
       } catch (error) {
-        // The outcome of a failed COMMIT is unknown to us: the senders are told to retry (5xx),
-        // and their idempotency keys, when they have them, make a retry safe.
-        for (const w of batch) w.reject(error);
+        // The outcome of a failed COMMIT is unknown to us: read it back. Committed, the senders
+        // get their answers; not, they are told to retry (5xx), and nothing of it was kept. (Not
+        // re-run here: later batches have executed meanwhile and wait for this one, and a re-run
+        // could wait on their locks.)
+        const settled = await options.settle(items).catch(() => null);
+        if (settled) batch.forEach((w, i) => w.resolve(settled[i]!));
+        else for (const w of batch) w.reject(error);
         return;
       }
     }

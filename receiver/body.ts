@@ -1,6 +1,7 @@
 // Turning the raw bytes of a verified request into the value that is stored and mapped.
 // JSON (and +json), form-encoded and text/plain are accepted; a request without a
 // Content-Type (Tactical RMM can send one) is taken as JSON when it parses and text otherwise.
+import { parseJson as parseJsonText } from '../core/json.ts';
 
 export type ParsedBody =
   | { ok: true; format: 'json' | 'form' | 'text'; value: unknown; text: string; mediaType: string | null }
@@ -48,7 +49,7 @@ function formToObject(text: string): Record<string, string | string[]> {
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
   try {
-    return { ok: true, value: JSON.parse(text) };
+    return { ok: true, value: parseJsonText(text) };
   } catch (error) {
     return { ok: false, error: `malformed JSON body: ${(error as Error).message}` };
   }

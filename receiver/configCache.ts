@@ -3,10 +3,14 @@
 // on webhooks, secrets and tenants) and expire after a TTL in any case, so a missed
 // notification (a dropped LISTEN connection) costs at most one TTL of staleness. While the
 // LISTEN connection is down, nothing is cached.
+//
+// The cache holds at most `maxEntries` URLs, least recently used first out: every slug pair a
+// stranger tries is an entry (an unknown tenant's for 5 s), so without a bound it grew with
+// every guess. (A Map in use order is all an LRU needs here; no dependency for it.)
 import pg from 'pg';
 import { aesGcmBox, secretContext, type SecretBox } from '../core/crypto.ts';
 import { errorMessage, log } from '../core/log.ts';
-import { authConfigSchema, idempotencySourceSchema, type AuthConfig, type IdempotencySource } from '../core/webhookConfig.ts';
+import { authConfigSchema, defaultIdempotencySource, idempotencySourceSchema, type AuthConfig, type IdempotencySource } from '../core/webhookConfig.ts';
 import type { ResolvedSecret } from './auth/types.ts';
 
 export interface WebhookConfig {
@@ -56,12 +60,19 @@ export class ConfigCache {
   private readonly pool: pg.Pool;
   private readonly connectionString: string;
   private readonly ttlMs: number;
+  private readonly maxEntries: number;
 
-  constructor(pool: pg.Pool, connectionString: string, masterKey: Buffer, ttlMs: number) {
+  constructor(pool: pg.Pool, connectionString: string, masterKey: Buffer, ttlMs: number, maxEntries = 10_000) {
     this.pool = pool;
     this.connectionString = connectionString;
     this.ttlMs = ttlMs;
+    this.maxEntries = maxEntries;
     this.box = aesGcmBox(masterKey);
+  }
+
+  /** URLs cached now (at most maxEntries). */
+  get size(): number {
+    return this.entries.size;
   }
 
   async start(): Promise<void> {
@@ -120,12 +131,19 @@ export class ConfigCache {
     const key = `${tenantSlug}\u0000${webhookSlug}`;
     const now = Date.now();
     const hit = this.entries.get(key);
-    if (hit && hit.expiresAt > now) return hit.value;
+    if (hit && hit.expiresAt > now) {
+      // most recently used last
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit.value;
+    }
 
     const value = this.load(tenantSlug, webhookSlug);
     if (this.listening && this.ttlMs > 0) {
       const entry: Entry = { value, tenant: null, expiresAt: now + this.ttlMs };
+      this.entries.delete(key);
       this.entries.set(key, entry);
+      while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
       value.then(
         (config) => {
           entry.tenant = config?.tenant ?? null;
@@ -134,7 +152,9 @@ export class ConfigCache {
           const secretsExpireAt = config?.webhook?.secretsExpireAt;
           if (secretsExpireAt != null) entry.expiresAt = Math.min(entry.expiresAt, secretsExpireAt);
         },
-        () => this.entries.delete(key),
+        () => {
+          if (this.entries.get(key) === entry) this.entries.delete(key);
+        },
       );
     }
     return value;
@@ -145,6 +165,7 @@ export class ConfigCache {
     const row = rows[0];
     if (!row) return null;
     if (!row.inbound_webhook_id) return { tenant: row.tenant, tenantEnabled: row.tenant_enabled, webhook: null };
+    const auth = authConfigSchema.parse({ ...row.auth_config, auth_type: row.auth_type });
     return {
       tenant: row.tenant,
       tenantEnabled: row.tenant_enabled,
@@ -152,8 +173,9 @@ export class ConfigCache {
         id: row.inbound_webhook_id,
         slug: row.webhook_slug,
         isActive: row.is_active,
-        auth: authConfigSchema.parse({ ...row.auth_config, auth_type: row.auth_type }),
-        idempotency: row.idempotency_source ? idempotencySourceSchema.parse(row.idempotency_source) : null,
+        auth,
+        // the admin's source, else the sender's own delivery id where its format carries one
+        idempotency: row.idempotency_source ? idempotencySourceSchema.parse(row.idempotency_source) : defaultIdempotencySource(auth),
         rateLimitPerMinute: row.rate_limit_per_minute,
         configVersion: row.config_version,
         secrets: (row.secrets as SecretRow[]).map((s) => this.resolveSecret(row.tenant, s)),

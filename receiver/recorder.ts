@@ -7,6 +7,8 @@ import { createBatcher, type Pending } from './batcher.ts';
 export interface DeliveryItem {
   tenant: string;
   inbound_webhook_id: string;
+  /** given by the receiver on the first try, kept on every retry of this request */
+  delivery_id: string;
   request_method: string;
   request_path: string;
   request_headers: Record<string, string>;
@@ -54,16 +56,23 @@ function toJson(items: DeliveryItem[]): string {
 }
 
 /**
- * jsonb refuses some bodies JSON.parse accepts: \u0000 (22P05) and unpaired surrogate escapes
- * such as a truncated emoji's "\ud83d" (22P02). Answering 5xx would make the sender retry
- * forever, so such a request is recorded as failed with its raw text.
+ * Why one item could not be stored, when the error concerns its data rather than the database:
+ * jsonb refuses some bodies JSON.parse accepts — \u0000 (22P05), unpaired surrogate escapes such
+ * as a truncated emoji's "\ud83d" (22P02), numbers past numeric's range such as 1e200000
+ * (22003), nesting deeper than the server's stack (54001) — and any other data exception (class
+ * 22) or program limit (class 54) of one item alone is about that item too. Answering 5xx would
+ * make the sender retry it forever, so such a request is recorded as failed (400) with the
+ * reason and its raw text. Every other error (connections, resources, shutdown, timeouts) means
+ * the database could not take it now: the caller answers 503.
  */
-function unstorableReason(error: unknown): string | null {
-  const code = (error as { code?: string }).code;
+export function dataErrorReason(error: unknown): string | null {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return null;
   if (code === '22P05') return 'body contains \\u0000, which cannot be stored as JSON; the raw text is kept';
   if (code === '22P02' && /json/i.test(errorMessage(error))) {
     return 'body contains an unpaired UTF-16 surrogate escape, which cannot be stored as JSON; the raw text is kept';
   }
+  if (code.startsWith('22') || code.startsWith('54')) return `body cannot be stored as JSON (${errorMessage(error)}); the raw text is kept`;
   return null;
 }
 
@@ -81,6 +90,14 @@ export function createRecorder(pool: pg.Pool, options: { maxBatch: number; maxUn
 
   async function execute(items: DeliveryItem[]): Promise<Pending<Recorded>> {
     const client = await pool.connect();
+    // A connection lost while checked out is also emitted as 'error' on the client (after the
+    // query in flight has failed with it); unheard, that event would end the process.
+    const lost = () => {};
+    client.on('error', lost);
+    const release = (error?: Error) => {
+      client.off('error', lost);
+      client.release(error);
+    };
     try {
       await client.query('begin');
       const { rows } = await client.query({ ...RECEIVE, values: [toJson(items)] });
@@ -90,14 +107,14 @@ export function createRecorder(pool: pg.Pool, options: { maxBatch: number; maxUn
           try {
             await client.query('commit');
           } catch (error) {
-            client.release(error as Error); // its state is unknown: do not reuse it
+            release(error as Error); // its state is unknown: do not reuse it
             throw error;
           }
-          client.release();
+          release();
         },
       };
     } catch (error) {
-      await client.query('rollback').then(() => client.release(), (e: Error) => client.release(e));
+      await client.query('rollback').then(() => release(), (e: Error) => release(e));
       throw error;
     }
   }
@@ -106,14 +123,44 @@ export function createRecorder(pool: pg.Pool, options: { maxBatch: number; maxUn
     try {
       return (await run([item]))[0]!;
     } catch (error) {
-      const reason = unstorableReason(error);
-      if (!reason || item.failure !== null) throw error;
-      const text = (item.raw_text ?? '').replaceAll('\u0000', '');
-      return (await run([{ ...item, request_body: null, raw_text: undefined, request_body_text: text, failure: reason, failure_status: 400 }]))[0]!;
+      const reason = dataErrorReason(error);
+      if (!reason) throw error;
+      // Without the parsed body: only its text (NULs dropped: text cannot hold them either).
+      const text = (item.raw_text ?? item.request_body_text ?? '').replaceAll('\u0000', '');
+      const failed: DeliveryItem = { ...item, request_body: null, raw_text: undefined, request_body_text: text, failure: item.failure ?? reason, failure_status: item.failure_status ?? 400 };
+      try {
+        return (await run([failed]))[0]!;
+      } catch (again) {
+        // Still refused, so the data error was not (only) in the body: keep the reason alone.
+        const last = dataErrorReason(again);
+        if (!last) throw again;
+        return (await run([{ ...failed, request_headers: {}, request_body_text: null, user_agent: null, failure: `request cannot be stored (${errorMessage(again)}); only this reason is kept` }]))[0]!;
+      }
     }
   }
 
-  return createBatcher<DeliveryItem, Recorded>({ ...options, run, execute, runOne });
+  async function settle(items: DeliveryItem[]): Promise<Recorded[] | null> {
+    const { rows } = await pool.query<{ delivery_id: string; response_status: number; response_body: Record<string, unknown> }>(
+      `select d.delivery_id, d.response_status, d.response_body
+         from unnest($1::uuid[], $2::uuid[]) as i(tenant, delivery_id)
+         join intake.inbound_webhook_deliveries d on d.tenant = i.tenant and d.delivery_id = i.delivery_id`,
+      [items.map((i) => i.tenant), items.map((i) => i.delivery_id)],
+    );
+    // A commit is all or nothing: every item is there, or none is.
+    if (rows.length !== items.length) return null;
+    const byId = new Map(rows.map((r) => [r.delivery_id, r]));
+    return items.map((item) => {
+      const row = byId.get(item.delivery_id)!;
+      return {
+        delivery_id: (row.response_body.delivery_id as string | undefined) ?? row.delivery_id,
+        duplicate: row.response_body.duplicate === true,
+        response_status: row.response_status,
+        response_body: row.response_body,
+      };
+    });
+  }
+
+  return createBatcher<DeliveryItem, Recorded>({ ...options, run, execute, runOne, settle });
 }
 
 export type Recorder = ReturnType<typeof createRecorder>;

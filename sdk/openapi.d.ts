@@ -285,8 +285,9 @@ export interface paths {
          *     `200 {"delivery_id": <the original's id>, "duplicate": true}`, so senders that retry on any
          *     non-2xx stop retrying. 409 is never sent by this endpoint.
          *
-         *     **401 is uniform**: an unknown tenant, an unknown or inactive webhook and a failed
-         *     authentication all get the same answer, so a caller cannot tell which webhooks exist.
+         *     **401 is uniform**: an unknown tenant, a tenant whose inbound webhooks are switched off,
+         *     an unknown or inactive webhook and a failed authentication all get the same answer after
+         *     the same work, so a caller cannot tell which webhooks exist.
          */
         post: operations["receiveInboundWebhook"];
         delete?: never;
@@ -1112,7 +1113,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReceiverAccepted"];
                 };
             };
-            /** @description The body could not be parsed (the delivery is recorded as failed) */
+            /** @description The body could not be parsed or stored (the delivery is recorded as failed, with the reason) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1121,17 +1122,8 @@ export interface operations {
                     "application/json": components["schemas"]["ReceiverError"];
                 };
             };
-            /** @description Unknown tenant or webhook, inactive webhook, or failed authentication (all identical) */
+            /** @description Unknown tenant or webhook, inbound webhooks switched off for the tenant, inactive webhook, or failed authentication (all identical) */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ReceiverError"];
-                };
-            };
-            /** @description Inbound webhooks are switched off for this tenant */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1164,7 +1156,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReceiverError"];
                 };
             };
-            /** @description The webhook's rate limit is exceeded */
+            /** @description Too many requests from this source address (any URL, before authentication), or the webhook's rate limit is exceeded (verified requests only) */
             429: {
                 headers: {
                     /** @description seconds until the window resets */

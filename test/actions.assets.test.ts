@@ -10,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { makeTenant, startTestServer, type TestServer } from './support/server.ts';
 
 const TENANT = 'rmm-msp';
-const sample = (name: string) => JSON.parse(readFileSync(new URL(`../../shared/samples/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
+const sample = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/samples/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
 const documented = JSON.parse(readFileSync(new URL('../docs/device-mappings.json', import.meta.url), 'utf8')) as Record<string, { sample: string; mapping: Record<string, string> }>;
 const ninjaMapping = documented['ninjaone-device-detail']!.mapping;
 const tacticalMapping = documented['tacticalrmm-agent-detail']!.mapping;

@@ -10,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { makeTenant, startTestServer, type TestServer } from './support/server.ts';
 
 const TENANT = 'acme-msp';
-const sample = (name: string) => JSON.parse(readFileSync(new URL(`../../shared/samples/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
+const sample = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/samples/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
 const square = sample('square-invoice.payment_made.json');
 const recipient = square.data.object.invoice.primary_recipient as Record<string, string>;
 

@@ -9,7 +9,7 @@ import { actionWebhook, deliver } from './support/inbound.ts';
 import { makeTenant, startTestServer, type TestServer } from './support/server.ts';
 
 const TENANT = 'invoices';
-const sample = (name: string) => JSON.parse(readFileSync(new URL(`../../shared/samples/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
+const sample = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/samples/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
 const stripeSucceeded = sample('stripe-invoice.payment_succeeded.json');
 const stripePaid = sample('stripe-invoice.paid.json');
 const squarePaymentMade = sample('square-invoice.payment_made.json');

@@ -9,7 +9,7 @@ import { actionWebhook, deliver } from './support/inbound.ts';
 import { makeTenant, startTestServer, type TestServer } from './support/server.ts';
 
 const TENANT = 'projects';
-const opened = JSON.parse(readFileSync(new URL('../../shared/samples/github-issues.opened.json', import.meta.url), 'utf8')) as Record<string, any>;
+const opened = JSON.parse(readFileSync(new URL('./fixtures/samples/github-issues.opened.json', import.meta.url), 'utf8')) as Record<string, any>;
 const ISSUE_ID = String(opened.issue.id); // 444500041
 
 /** The sample event with issue fields changed. */

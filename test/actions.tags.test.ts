@@ -10,7 +10,7 @@ import { actionWebhook, deliver } from './support/inbound.ts';
 import { makeTenant, startTestServer, type TestServer } from './support/server.ts';
 
 const TENANT = 'tags';
-const sample = (name: string) => JSON.parse(readFileSync(new URL(`../../shared/samples/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
+const sample = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/samples/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
 const opsgenie = sample('opsgenie-alert.create.json');
 const zabbix = sample('zabbix-problem.eda-webhook.json');
 

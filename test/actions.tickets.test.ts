@@ -11,7 +11,7 @@ import { makeTenant, startTestServer, type TestServer } from './support/server.t
 
 const TENANT = 'tickets';
 const NAMESPACE = 'alertmanager';
-const sample = (name: string) => JSON.parse(readFileSync(new URL(`../../shared/samples/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
+const sample = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/samples/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
 const alertmanager = sample('alertmanager-alert.firing.json');
 const pagerduty = sample('pagerduty-incident.triggered.json');
 

@@ -13,7 +13,7 @@ import {
 } from '../worker/actions/assets/deviceSnapshot.ts';
 
 const read = (url: URL) => readFileSync(url, 'utf8');
-const sample = (name: string) => JSON.parse(read(new URL(`../../shared/samples/${name}`, import.meta.url))) as Record<string, any>;
+const sample = (name: string) => JSON.parse(read(new URL(`./fixtures/samples/${name}`, import.meta.url))) as Record<string, any>;
 const docsText = read(new URL('../docs/device-snapshot.md', import.meta.url));
 
 interface DocumentedMapping {

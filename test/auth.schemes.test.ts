@@ -13,7 +13,7 @@ const NOW = new Date('2026-03-01T12:00:00Z');
 const NOW_S = Math.floor(NOW.getTime() / 1000);
 
 function sample(name: string): string {
-  return JSON.stringify(JSON.parse(readFileSync(new URL(`../../shared/samples/${name}`, import.meta.url), 'utf8')));
+  return JSON.stringify(JSON.parse(readFileSync(new URL(`./fixtures/samples/${name}`, import.meta.url), 'utf8')));
 }
 
 function makeRequest(overrides: {

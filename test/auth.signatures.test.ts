@@ -14,7 +14,7 @@ const TOLERANCE = 300;
 
 /** A sample body as a sender puts it on the wire: compact JSON. */
 function sample(name: string): string {
-  return JSON.stringify(JSON.parse(readFileSync(new URL(`../../shared/samples/${name}`, import.meta.url), 'utf8')));
+  return JSON.stringify(JSON.parse(readFileSync(new URL(`./fixtures/samples/${name}`, import.meta.url), 'utf8')));
 }
 
 function makeRequest(body: string | Buffer, headers: Record<string, string | undefined>): UnverifiedRequest {

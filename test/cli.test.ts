@@ -10,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { settledDelivery, startTestServer, type TestServer } from './support/server.ts';
 
 const PUBLIC_URL = 'https://intake.example.com';
-const alertmanager = JSON.parse(readFileSync(new URL('../../shared/samples/alertmanager-alert.firing.json', import.meta.url), 'utf8'));
+const alertmanager = JSON.parse(readFileSync(new URL('./fixtures/samples/alertmanager-alert.firing.json', import.meta.url), 'utf8'));
 
 let db: TestDatabase;
 let server: TestServer;

@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { failure, graphqlClient, ok, userWithKey, type GraphqlRequest } from './support/graphql.ts';
-import { makeTenant, settledDelivery, startTestServer, type TestServer } from './support/server.ts';
+import { makeTenant, rejectionsRecorded, settledDelivery, startTestServer, type TestServer } from './support/server.ts';
 
 let db: TestDatabase;
 let server: TestServer;
@@ -50,6 +50,7 @@ beforeAll(async () => {
   theirs.deliveryId = (await res.json()).delivery_id;
   await settledDelivery(db.pool, theirs.deliveryId);
   expect((await send('0'.repeat(64))).status).toBe(401);
+  await rejectionsRecorded(db.pool, theirs.webhookId);
   const seen = await ok(as.b, `query ($id: UUID!) { inboundWebhookDelivery(deliveryId: $id) { id }
     inboundWebhookAuthRejections { nodes { rejectionId } } }`, { id: theirs.deliveryId });
   theirs.deliveryNodeId = seen.inboundWebhookDelivery.id;

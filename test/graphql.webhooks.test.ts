@@ -348,8 +348,12 @@ describe('the delivery log', () => {
 
   it('lists auth rejections, newest first, without bodies', async () => {
     expect((await post('alerts', 'wrong-secret-wrong-secret', { title: 'x' })).status).toBe(401);
-    const { inboundWebhookAuthRejections } = await ok(viewer, `{ inboundWebhookAuthRejections(orderBy: RECEIVED_AT_DESC, first: 1) {
-      nodes { webhookSlug authStatus reason requestMethod inboundWebhook { slug } } } }`);
+    // the receiver answers first and writes the rejection log behind the answer
+    const { inboundWebhookAuthRejections } = await waitFor(async () => {
+      const data = await ok(viewer, `{ inboundWebhookAuthRejections(orderBy: RECEIVED_AT_DESC, first: 1) {
+        nodes { webhookSlug authStatus reason requestMethod inboundWebhook { slug } } } }`);
+      return data.inboundWebhookAuthRejections.nodes[0]?.webhookSlug === 'alerts' ? data : undefined;
+    }, 3000, 'the rejection to be recorded');
     expect(inboundWebhookAuthRejections.nodes).toEqual([
       { webhookSlug: 'alerts', authStatus: 'rejected_signature', reason: expect.any(String), requestMethod: 'POST', inboundWebhook: { slug: 'alerts' } },
     ]);

@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { makeTenant, makeWebhook, settledDelivery, startTestServer, waitFor, type TestServer } from './support/server.ts';
 
 const TENANT = 'dedupe';
-const alertmanager = JSON.parse(readFileSync(new URL('../../shared/samples/alertmanager-alert.firing.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const alertmanager = JSON.parse(readFileSync(new URL('./fixtures/samples/alertmanager-alert.firing.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 let db: TestDatabase;
 let server: TestServer;
@@ -40,7 +40,11 @@ async function webhook(slug: string, extra: Partial<WebhookCreateInput> = {}) {
 }
 
 async function send(hook: { slug: string; secret: string }, payload: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const body = JSON.stringify(payload);
+  return sendText(hook, JSON.stringify(payload), headers);
+}
+
+/** The body exactly as given (JSON.stringify would round integers past 2^53). */
+async function sendText(hook: { slug: string; secret: string }, body: string, headers: Record<string, string> = {}): Promise<Answer> {
   const res = await fetch(`${server.url}/api/inbound/${TENANT}/${hook.slug}`, {
     method: 'POST',
     headers: {
@@ -122,6 +126,31 @@ describe('concurrent repeats of one idempotency key', () => {
     const hook = await webhook('by-expr', { idempotency: { type: 'jsonata', value: 'groupKey' } });
     const original = await concurrentRepeats(hook, alertmanager, {});
     expect(original.idempotency_key).toBe(alertmanager.groupKey);
+  });
+});
+
+describe('integer keys past 2^53', () => {
+  it('two 64-bit alert ids one apart are two keys, digit for digit, and both dispatch', async () => {
+    const hook = await webhook('bigint-key', { idempotency: { type: 'jsonata', value: 'alert.id' } });
+    // 9007199254740993 rounds to 9007199254740992 as a JavaScript number.
+    const first = await sendText(hook, '{"alert":{"id":9007199254740993},"commonAnnotations":{"summary":"a"}}');
+    const second = await sendText(hook, '{"alert":{"id":9007199254740992},"commonAnnotations":{"summary":"b"}}');
+    const third = await sendText(hook, '{"alert":{"id":-123456789012345678901},"commonAnnotations":{"summary":"c"}}');
+    for (const answer of [first, second, third]) {
+      expect(answer.status).toBe(200);
+      expect(answer.body.duplicate).toBeUndefined();
+    }
+    const repeat = await sendText(hook, '{"alert":{"id":9007199254740993},"commonAnnotations":{"summary":"a"}}');
+    expect(repeat.body).toEqual({ delivery_id: first.body.delivery_id, duplicate: true });
+    const rows = await allSettled(hook.slug);
+    const byId = new Map(rows.map((r) => [r.delivery_id, r]));
+    expect(byId.get(first.body.delivery_id)!.idempotency_key).toBe('9007199254740993');
+    expect(byId.get(second.body.delivery_id)!.idempotency_key).toBe('9007199254740992');
+    expect(byId.get(third.body.delivery_id)!.idempotency_key).toBe('-123456789012345678901');
+    expect(rows.map((r) => r.dispatch_status).sort()).toEqual(['dispatched', 'dispatched', 'dispatched', 'duplicate']);
+    // A safe integer's key is unchanged: the text JSON gives it.
+    const small = await sendText(hook, '{"alert":{"id":42},"commonAnnotations":{"summary":"d"}}');
+    expect((await settledDelivery(db.pool, small.body.delivery_id!)).idempotency_key).toBe('42');
   });
 });
 

@@ -10,7 +10,7 @@ import { makeTenant, makeWebhook, settledDelivery, startTestServer, waitFor, typ
 
 const TENANT = 'dispatch';
 const JSONATA_TIMEOUT_MS = 200;
-const sample = (name: string) => JSON.parse(readFileSync(new URL(`../../shared/samples/${name}.json`, import.meta.url), 'utf8')) as Record<string, any>;
+const sample = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/samples/${name}.json`, import.meta.url), 'utf8')) as Record<string, any>;
 const alertmanager = sample('alertmanager-alert.firing');
 const grafana = sample('grafana-alerting.firing');
 
@@ -44,7 +44,11 @@ async function ticketWebhook(slug: string, fieldMapping: Record<string, string>)
 }
 
 async function send(hook: Hook, payload: unknown): Promise<string> {
-  const body = JSON.stringify(payload);
+  return sendText(hook, JSON.stringify(payload));
+}
+
+/** The body exactly as given (JSON.stringify would round integers past 2^53). */
+async function sendText(hook: Hook, body: string): Promise<string> {
   const res = await fetch(`${server.url}/api/inbound/${TENANT}/${hook.slug}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-signature': createHmac('sha256', hook.secret).update(body).digest('hex') },
@@ -214,6 +218,22 @@ describe('mapped values', () => {
     expect(delivery.dispatch_status).toBe('dispatched');
     const [ticket] = await ticketsOf(hook);
     expect(ticket).toMatchObject({ title: grafana.alerts[0].labels.alertname, client_id: clientId });
+  });
+
+  it('keep integers past 2^53 digit for digit (64-bit alert ids)', async () => {
+    const hook = await ticketWebhook('bigint-ids', { title: '"alert " & $string(alert.id)', external_id: 'alert.id' });
+    // Both round to 9007199254740992 as JavaScript numbers.
+    const a = await settledDelivery(db.pool, await sendText(hook, '{"alert":{"id":9007199254740993}}'));
+    const b = await settledDelivery(db.pool, await sendText(hook, '{"alert":{"id":9007199254740995}}'));
+    expect([a.error_message, b.error_message]).toEqual([null, null]);
+    expect([a.handler_outcome.created, b.handler_outcome.created]).toEqual([true, true]);
+    expect((await ticketsOf(hook)).map((t) => t.title)).toEqual(['alert 9007199254740993', 'alert 9007199254740995']);
+    const { rows } = await db.pool.query(
+      `select external_entity_id from psa.tenant_external_entity_mappings
+        where tenant = $1 and integration_type = 'webhook:bigint-ids' order by external_entity_id`,
+      [tenant],
+    );
+    expect(rows.map((r) => r.external_entity_id)).toEqual(['9007199254740993', '9007199254740995']);
   });
 });
 

@@ -3,12 +3,12 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WebhookCreateInput } from '../core/webhookConfig.ts';
+import { authConfigSchema, type WebhookCreateInput } from '../core/webhookConfig.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
-import { makeTenant, makeWebhook, startTestServer, type TestServer } from './support/server.ts';
+import { makeTenant, makeWebhook, startTestServer, waitFor, type TestServer } from './support/server.ts';
 
 const sample = (name: string): string =>
-  JSON.stringify(JSON.parse(readFileSync(new URL(`../../shared/samples/${name}`, import.meta.url), 'utf8')));
+  JSON.stringify(JSON.parse(readFileSync(new URL(`./fixtures/samples/${name}`, import.meta.url), 'utf8')));
 const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data);
 const whsec = () => `whsec_${randomBytes(24).toString('base64')}`;
 const now = () => Math.floor(Date.now() / 1000);
@@ -42,11 +42,21 @@ async function delivery(id: string) {
   return rows[0];
 }
 
+/**
+ * The webhook's newest rejection, once one more than last time has been recorded: the receiver
+ * answers first and writes the rejection log behind the answer.
+ */
+const rejectionsSeen = new Map<string, number>();
 async function lastRejection(webhookId: string) {
-  const { rows } = await db.pool.query(
-    'select * from intake.inbound_webhook_auth_rejections where inbound_webhook_id = $1 order by received_at desc limit 1',
-    [webhookId],
-  );
+  const seen = rejectionsSeen.get(webhookId) ?? 0;
+  const rows = await waitFor(async () => {
+    const { rows } = await db.pool.query(
+      'select * from intake.inbound_webhook_auth_rejections where inbound_webhook_id = $1 order by received_at desc',
+      [webhookId],
+    );
+    return rows.length > seen ? rows : undefined;
+  }, 3000, `rejection ${seen + 1} of webhook ${webhookId}`);
+  rejectionsSeen.set(webhookId, rows.length);
   return rows[0];
 }
 
@@ -240,6 +250,66 @@ describe('ip_allowlist', () => {
     const v6row = await expectAccepted(await via('/api/inbound/acme/ip-v6', '2001:db8::5'), v6.id, body);
     expect(v6row.source_ip).toBe('2001:db8::5');
     await expectRejected(await via('/api/inbound/acme/ip-v6', '2001:db9::5'), v6.id, 'rejected_ip', []);
+  });
+});
+
+describe("the sender's delivery id is the default idempotency key", () => {
+  const github = formats.find((f) => f.name === 'github')!;
+  const stripe = formats.find((f) => f.name.startsWith('stripe'))!;
+  const standard = formats.find((f) => f.name.startsWith('standard-webhooks'))!;
+
+  async function twice(slug: string, c: FormatCase, body: string, headersOf: () => Record<string, string>, extra: Partial<WebhookCreateInput> = {}) {
+    const h = await makeWebhook(db.pool, 'acme', { name: slug, slug, auth: c.auth, handler, ...(c.secret ? { secret: c.secret } : {}), ...extra });
+    const headers = headersOf();
+    const first = await post(`/api/inbound/acme/${slug}`, body, headers);
+    const again = await post(`/api/inbound/acme/${slug}`, body, headers); // the sender's retry
+    expect([first.status, again.status]).toEqual([200, 200]);
+    return { h, first: await first.json(), again: await again.json() };
+  }
+
+  it('GitHub: X-GitHub-Delivery', async () => {
+    const body = sample(github.sample);
+    const secret = `gh-${randomBytes(12).toString('hex')}`;
+    const { first, again } = await twice('default-key-github', { ...github, secret }, body, () => github.sign(body, secret, now()));
+    expect(again).toEqual({ delivery_id: first.delivery_id, duplicate: true });
+    const row = await delivery(first.delivery_id);
+    expect(row.idempotency_key).toMatch(/^[0-9a-f-]{36}$/);
+    // another delivery id (a new event with the same body) is a new delivery
+    const other = await post('/api/inbound/acme/default-key-github', body, github.sign(body, secret, now()));
+    expect(Object.keys(await other.json())).toEqual(['delivery_id']);
+  });
+
+  it('Standard Webhooks: webhook-id', async () => {
+    const body = sample(standard.sample);
+    const { first, again } = await twice('default-key-standard', standard, body, () => standard.sign(body, standard.secret!, now()));
+    expect(again).toEqual({ delivery_id: first.delivery_id, duplicate: true });
+    expect((await delivery(first.delivery_id)).idempotency_key).toMatch(/^msg_/);
+  });
+
+  it('Stripe: the event id in the body', async () => {
+    const body = sample(stripe.sample);
+    const { first, again } = await twice('default-key-stripe', stripe, body, () => stripe.sign(body, stripe.secret!, now()));
+    expect(again).toEqual({ delivery_id: first.delivery_id, duplicate: true });
+    expect((await delivery(first.delivery_id)).idempotency_key).toBe(JSON.parse(body).id);
+  });
+
+  it('tolerance_seconds stays capped at a day: a timestamped format cannot be opened to old replays', () => {
+    expect(authConfigSchema.safeParse({ auth_type: 'hmac_sha256', signature_format: 'stripe', tolerance_seconds: 86_400 }).success).toBe(true);
+    expect(authConfigSchema.safeParse({ auth_type: 'hmac_sha256', signature_format: 'stripe', tolerance_seconds: 86_401 }).success).toBe(false);
+  });
+
+  it("the admin's own source wins over the default", async () => {
+    const body = sample(github.sample);
+    const secret = `gh-${randomBytes(12).toString('hex')}`;
+    let n = 0;
+    const delivery = randomUUID();
+    const { first, again } = await twice('admin-key-github', { ...github, secret }, body,
+      () => ({ ...github.sign(body, secret, now()), 'x-github-delivery': delivery, 'x-my-key': `k${++n}` }),
+      { idempotency: { type: 'header', value: 'x-my-key' } });
+    // the same X-GitHub-Delivery twice, but the admin keyed on x-my-key (the same value both times here)
+    expect(again).toEqual({ delivery_id: first.delivery_id, duplicate: true });
+    const other = await post('/api/inbound/acme/admin-key-github', body, { ...github.sign(body, secret, now()), 'x-github-delivery': delivery, 'x-my-key': 'k2' });
+    expect(Object.keys(await other.json())).toEqual(['delivery_id']);
   });
 });
 

@@ -2,7 +2,10 @@
 // batches commit in submission order, a failed batch is settled item by item before anything
 // after it executes, and a repeated idempotency key across batches in the pipeline neither
 // deadlocks nor records twice (real Postgres for that last part).
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBatcher, type Pending } from '../receiver/batcher.ts';
 import { createRecorder, type DeliveryItem } from '../receiver/recorder.ts';
@@ -40,6 +43,7 @@ function loggingBatcher(opts: { slowCommits?: number[]; failing?: (item: number)
       if (opts.failing?.(item)) throw new Error(`item ${item} is bad`);
       return item * 10;
     },
+    settle: async () => null,
   });
   return { batcher, log };
 }
@@ -87,6 +91,7 @@ describe('the recorder on Postgres', () => {
   const item = (n: number, key: string | null): DeliveryItem => ({
     tenant,
     inbound_webhook_id: webhookId,
+    delivery_id: randomUUID(),
     request_method: 'POST',
     request_path: '/api/inbound/pipeline/alerts',
     request_headers: {},
@@ -137,5 +142,113 @@ describe('the recorder on Postgres', () => {
     );
     expect(jobs.rows).toEqual([{ tx: firstTx.rows[0].tx, payload: { tenant: expect.any(String), inbound_webhook_id: webhookId }, key: `drain:${webhookId}` }]);
     expect(await db.pool.query(`select 1 from graphile_worker.jobs where task_identifier = 'dispatch_delivery'`)).toMatchObject({ rowCount: 0 });
+  });
+
+  async function rowsOf(ids: string[]) {
+    const { rows } = await db.pool.query(
+      `select delivery_id, dispatch_status, duplicate_of from intake.inbound_webhook_deliveries where delivery_id = any($1::uuid[])`, [ids]);
+    return rows;
+  }
+
+  it('a retry of a recorded item (the same delivery id) changes nothing and answers as the first time', async () => {
+    const recorder = createRecorder(db.pool, { maxBatch: 8, maxUncommitted: 1 });
+    const plain = item(100, null);
+    const keyed = item(101, 'retry-key');
+    const repeat = item(102, 'retry-key'); // a duplicate of keyed
+    const failed = { ...item(103, null), failure: 'malformed JSON body', failure_status: 400, request_body: null, raw_text: undefined, request_body_text: '{' };
+    // (without `item`, the position in whichever batch it went in)
+    const answer = ({ delivery_id, duplicate, response_status, response_body }: Awaited<ReturnType<typeof recorder.submit>>) =>
+      ({ delivery_id, duplicate, response_status, response_body });
+    const first = (await Promise.all([plain, keyed, repeat, failed].map((i) => recorder.submit(i)))).map(answer);
+    const again = (await Promise.all([plain, keyed, repeat, failed].map((i) => recorder.submit(i)))).map(answer);
+    expect(again).toEqual(first);
+    expect(first.map((r) => r.delivery_id)).toEqual([plain.delivery_id, keyed.delivery_id, keyed.delivery_id, failed.delivery_id]);
+    expect(first.map((r) => r.response_status)).toEqual([200, 200, 200, 400]);
+    const rows = await rowsOf([plain, keyed, repeat, failed].map((i) => i.delivery_id));
+    expect(rows).toHaveLength(4); // one row each, none added by the retry
+    expect(rows.find((r) => r.delivery_id === repeat.delivery_id)).toMatchObject({ dispatch_status: 'duplicate', duplicate_of: keyed.delivery_id });
+  });
+
+  /**
+   * A TCP proxy to Postgres that, once, cuts the connection just before the server's
+   * ReadyForQuery that ends the receiver's statement ("statement": an autocommitted batch) or
+   * its COMMIT ("commit"): the server has committed, the client only sees the connection reset.
+   */
+  async function cuttingProxy(mode: 'statement' | 'commit') {
+    const target = new URL(db.url);
+    const state = { cut: false };
+    const server = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port || 5432), target.hostname);
+      let seenStatement = false;
+      let armed = false;
+      let buffered = Buffer.alloc(0);
+      const close = () => { client.destroy(); upstream.destroy(); };
+      client.on('error', close);
+      upstream.on('error', close);
+      client.on('close', close);
+      upstream.on('close', close);
+      client.on('data', (data: Buffer) => {
+        if (!state.cut) {
+          if (data.includes('intake-receive-deliveries')) seenStatement = true;
+          if (seenStatement && (mode === 'statement' || data.includes('commit\0'))) armed = true;
+        }
+        upstream.write(data);
+      });
+      upstream.on('data', (data: Buffer) => {
+        if (!armed || state.cut) return void client.write(data);
+        // After the armed request the server's answer starts at a message boundary: forward
+        // whole messages up to ReadyForQuery ('Z'), then cut instead of forwarding it.
+        buffered = Buffer.concat([buffered, data]);
+        let offset = 0;
+        while (buffered.length - offset >= 5) {
+          const length = buffered.readUInt32BE(offset + 1);
+          if (buffered.length - offset < 1 + length) break;
+          if (buffered[offset] === 0x5a) {
+            client.write(buffered.subarray(0, offset));
+            state.cut = true;
+            return close();
+          }
+          offset += 1 + length;
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = new URL(db.url);
+    url.hostname = '127.0.0.1';
+    url.port = String((server.address() as net.AddressInfo).port);
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+    pool.on('error', () => {});
+    return { pool, state, close: async () => { await pool.end(); server.close(); } };
+  }
+
+  it('keeps the id when a batch is re-run after a reset that came after its commit: one row, the first answer', async () => {
+    const proxy = await cuttingProxy('statement');
+    try {
+      const recorder = createRecorder(proxy.pool, { maxBatch: 8, maxUncommitted: 1 });
+      const lone = item(200, null);
+      const result = await recorder.submit(lone);
+      expect(proxy.state.cut).toBe(true);
+      expect(result).toMatchObject({ delivery_id: lone.delivery_id, duplicate: false, response_status: 200 });
+      expect(await rowsOf([lone.delivery_id])).toHaveLength(1);
+      const { rows } = await db.pool.query(`select count(*)::int as n from intake.inbound_webhook_deliveries where received_at = $1`, [lone.received_at]);
+      expect(rows[0].n).toBe(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('answers a pipelined batch whose COMMIT reply was lost but which committed, without recording it twice', async () => {
+    const proxy = await cuttingProxy('commit');
+    try {
+      const recorder = createRecorder(proxy.pool, { maxBatch: 8, maxUncommitted: 2 });
+      const alone = item(300, null); // nothing ahead of it: autocommitted
+      const piped = item(301, null); // executes while the first is in flight: BEGIN … COMMIT
+      const results = await Promise.all([recorder.submit(alone), recorder.submit(piped)]);
+      expect(proxy.state.cut).toBe(true);
+      expect(results.map((r) => r.delivery_id)).toEqual([alone.delivery_id, piped.delivery_id]);
+      expect(await rowsOf([alone.delivery_id, piped.delivery_id])).toHaveLength(2);
+    } finally {
+      await proxy.close();
+    }
   });
 });

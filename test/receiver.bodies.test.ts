@@ -1,6 +1,8 @@
 // What the receiver does with the bytes of a verified request: size limit, content types,
 // malformed and unstorable JSON, and which headers end up in the delivery log.
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +11,7 @@ import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { makeTenant, makeWebhook, startTestServer, type TestServer } from './support/server.ts';
 
 const sample = (name: string): string =>
-  JSON.stringify(JSON.parse(readFileSync(new URL(`../../shared/samples/${name}`, import.meta.url), 'utf8')));
+  JSON.stringify(JSON.parse(readFileSync(new URL(`./fixtures/samples/${name}`, import.meta.url), 'utf8')));
 const handler = { handler_type: 'direct_action', action: 'createTicket', field_mapping: { title: '"x"' } } as const;
 
 let db: TestDatabase;
@@ -89,10 +91,65 @@ describe('content encoding', () => {
     expect(res.status).toBe(413);
   });
 
+  it('holds the wire bytes of an encoded body to the limit too (bytes after the gzip stream are otherwise ignored)', async () => {
+    const body = '{"a":1}';
+    const wire = Buffer.concat([gzipSync(body), Buffer.alloc(8 * 1024)]); // decodes to 7 bytes; 8 KB on the wire
+    const headers = {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+      'x-signature': createHmac('sha256', hex.secret!).update(body).digest('hex'),
+    };
+    const declared = await fetch(`${small.url}/api/inbound/acme/hex`, { method: 'POST', headers, body: new Uint8Array(wire) });
+    expect(declared.status).toBe(413);
+    // and without a Content-Length (chunked), counted as the bytes arrive
+    const chunked = await fetch(`${small.url}/api/inbound/acme/hex`, {
+      method: 'POST',
+      headers,
+      body: new ReadableStream({ start(c) { c.enqueue(new Uint8Array(wire)); c.close(); } }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+  });
+
   it('answers 415 to an encoding it cannot undo', async () => {
     const res = await gzipped(sample('alertmanager-alert.firing.json'), 'compress');
     expect(res.status).toBe(415);
     expect((await res.json()).error).toBe('unsupported content encoding "compress"');
+  });
+});
+
+describe('bytes in flight', () => {
+  it('answers 503 with Retry-After to a body that would go past INTAKE_MAX_BYTES_IN_FLIGHT, and frees the bytes after', async () => {
+    const tight = await startTestServer(db.url, { worker: false, env: { INTAKE_MAX_BYTES_IN_FLIGHT: '3000' } });
+    try {
+      const body = JSON.stringify({ pad: 'x'.repeat(1400) }); // ~1.4 KB
+      const open = (text: string) => {
+        const req = http.request(`${tight.url}/api/inbound/acme/hex`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), 'x-signature': createHmac('sha256', hex.secret!).update(text).digest('hex') },
+        });
+        const answer = new Promise<{ status: number; retryAfter: string | undefined }>((resolve, reject) => {
+          req.on('response', (res) => { res.resume(); res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] as string | undefined })); });
+          req.on('error', reject);
+        });
+        return { req, answer };
+      };
+      // two slow senders, each with all but the last byte of its body sent: 2.8 KB held
+      const slow = [open(body), open(body)];
+      for (const s of slow) s.req.write(body.slice(0, -1));
+      await sleep(300);
+      const third = open(body);
+      third.req.end(body);
+      expect(await third.answer).toEqual({ status: 503, retryAfter: '5' });
+      for (const s of slow) s.req.end(body.slice(-1));
+      expect((await Promise.all(slow.map((s) => s.answer))).map((a) => a.status)).toEqual([200, 200]);
+      // answered, their bytes are free again
+      const after = open(body);
+      after.req.end(body);
+      expect((await after.answer).status).toBe(200);
+    } finally {
+      await tight.stop();
+    }
   });
 });
 
@@ -197,6 +254,43 @@ describe('content types', () => {
     const row = await delivery((await res.json()).delivery_id);
     expect(row).toMatchObject({ auth_status: 'verified', dispatch_status: 'failed', response_status: 400, request_body_text: body });
     expect(row.error_message).toMatch(/surrogate/);
+  });
+
+  // Any data error that concerns one body is recorded and answered 400 with the reason: a 503
+  // would make the sender retry it forever. Only an unavailable database is a 503.
+  it('records a number jsonb cannot hold ({"n":1e200000}) as failed with the reason, 400', async () => {
+    const body = '{"n":1e200000}';
+    const res = await signed(body, { 'content-type': 'application/json' });
+    expect(res.status).toBe(400);
+    const json = await res.json();
+    expect(json.error).toMatch(/cannot be stored as JSON.*numeric/);
+    const row = await delivery(json.delivery_id);
+    expect(row).toMatchObject({ auth_status: 'verified', dispatch_status: 'failed', response_status: 400, request_body: null, request_body_text: body });
+    expect(row.error_message).toBe(json.error);
+  });
+
+  it('records nesting deeper than jsonb allows as failed, 400; a request beside it in the batch is recorded', async () => {
+    const depth = 200_000;
+    const body = '['.repeat(depth) + ']'.repeat(depth);
+    const ok = sample('alertmanager-alert.firing.json');
+    const [deep, fine] = await Promise.all([
+      signed(body, { 'content-type': 'application/json' }),
+      signed(ok, { 'content-type': 'application/json' }),
+    ]);
+    expect(deep.status).toBe(400);
+    const json = await deep.json();
+    expect(json.error).toMatch(/cannot be stored as JSON.*stack depth/);
+    expect(await delivery(json.delivery_id)).toMatchObject({ dispatch_status: 'failed', response_status: 400, request_body_text: body });
+    expect(fine.status).toBe(200);
+    expect((await delivery((await fine.json()).delivery_id)).dispatch_status).toBe('pending');
+  });
+
+  it('records a form field with %00 (NUL, which jsonb cannot hold) as failed, 400', async () => {
+    const res = await signed('title=disk%00full', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(res.status).toBe(400);
+    const row = await delivery((await res.json()).delivery_id);
+    expect(row).toMatchObject({ dispatch_status: 'failed', response_status: 400, request_body_text: 'title=disk%00full' });
+    expect(row.error_message).toMatch(/\\u0000/);
   });
 
   it('does not crash on a raw NUL byte in the body', async () => {

@@ -6,24 +6,33 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookCreateInput } from '../core/webhookConfig.ts';
 import type { CreatedWebhook } from '../core/webhooks.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
-import { makeTenant, makeWebhook, startTestServer, waitFor, type TestServer } from './support/server.ts';
+import { ConfigCache } from '../receiver/configCache.ts';
+import { createRejectionLog } from '../receiver/rejections.ts';
+import { makeTenant, makeWebhook, startTestServer, testMasterKey, waitFor, type TestServer } from './support/server.ts';
 
 const sample = (name: string): string =>
-  JSON.stringify(JSON.parse(readFileSync(new URL(`../../shared/samples/${name}`, import.meta.url), 'utf8')));
+  JSON.stringify(JSON.parse(readFileSync(new URL(`./fixtures/samples/${name}`, import.meta.url), 'utf8')));
 const handler = { handler_type: 'direct_action', action: 'createTicket', field_mapping: { title: '"x"' } } as const;
 
 let db: TestDatabase;
 let server: TestServer;
 let second: TestServer;
 let envOff: TestServer;
+let perAddress: TestServer;
 beforeAll(async () => {
   db = await createTestDatabase();
   server = await startTestServer(db.url, { worker: false });
   second = await startTestServer(db.url, { worker: false });
   envOff = await startTestServer(db.url, { worker: false, env: { INTAKE_INBOUND_WEBHOOKS_ENABLED: 'false' } });
+  // Behind a "proxy" (the test itself), so each test can send from addresses of its own.
+  perAddress = await startTestServer(db.url, {
+    worker: false,
+    env: { INTAKE_SOURCE_RATE_LIMIT_PER_MINUTE: '3', INTAKE_TRUSTED_PROXIES: '127.0.0.1/32' },
+  });
   await makeTenant(db.pool, 'acme');
 });
 afterAll(async () => {
+  await perAddress?.stop();
   await envOff?.stop();
   await second?.stop();
   await server?.stop();
@@ -35,16 +44,31 @@ function hook(slug: string, extra: Partial<WebhookCreateInput> = {}, tenant = 'a
 }
 
 /** A request signed with `secret` (hex HMAC in x-signature, the default format). */
-function send(url: string, body: string, secret: string, method = 'POST') {
+function send(url: string, body: string, secret: string, method = 'POST', headers: Record<string, string> = {}) {
   return fetch(url, {
     method,
     headers: {
       'content-type': 'application/json',
       'user-agent': 'Alertmanager/0.28.1',
       'x-signature': createHmac('sha256', secret).update(body).digest('hex'),
+      ...headers,
     },
     body,
   });
+}
+
+/** A fresh documentation address (203.0.113.0/24, 2001:db8::/32) for the per-address limit. */
+let addressCount = 0;
+const freshV4 = () => `203.0.113.${++addressCount}`;
+const freshV6 = (host = 1) => `2001:db8:${(++addressCount).toString(16)}::${host}`;
+
+/** Status, body bytes and headers but the date: what must not differ between refusals. */
+async function seenOf(res: Response) {
+  return {
+    status: res.status,
+    body: Buffer.from(await res.arrayBuffer()).toString('hex'),
+    headers: [...res.headers].filter(([name]) => name !== 'date'),
+  };
 }
 const at = (base: string, tenant: string, slug: string) => `${base}/api/inbound/${tenant}/${slug}`;
 
@@ -54,33 +78,99 @@ async function deliveryCount(webhookId: string): Promise<number> {
 }
 
 describe('indistinguishable 401s', () => {
-  it('answers unknown tenant, unknown webhook, inactive webhook and bad signature with the same bytes and headers', async () => {
+  it('answers unknown tenant, tenant switched off, unknown webhook, inactive webhook and bad signature with the same bytes and headers', async () => {
     const body = sample('alertmanager-alert.firing.json');
     const active = await hook('alerts');
     const retired = await hook('retired', { is_active: false });
+    await makeTenant(db.pool, 'dark');
+    const dark = await hook('alerts', {}, 'dark');
+    await db.pool.query(`update psa.tenants set inbound_webhooks_enabled = false where slug = 'dark'`);
     const responses = await Promise.all([
       send(at(server.url, 'nobody', 'alerts'), body, active.secret!),
+      send(at(server.url, 'dark', 'alerts'), body, dark.secret!), // correctly signed, but the tenant is off
       send(at(server.url, 'acme', 'no-such-hook'), body, active.secret!),
       send(at(server.url, 'acme', 'retired'), body, retired.secret!), // correctly signed, but inactive
       send(at(server.url, 'acme', 'alerts'), body, retired.secret!),
+      send(at(server.url, 'acme%00', 'alerts'), body, active.secret!), // NUL: no such slug, not a 503
+      send(at(server.url, 'ACME', 'alerts'), body, active.secret!),
     ]);
-    const seen = await Promise.all(responses.map(async (res) => ({
-      status: res.status,
-      body: Buffer.from(await res.arrayBuffer()).toString('hex'),
-      headers: [...res.headers].filter(([name]) => name !== 'date'),
-    })));
+    const seen = await Promise.all(responses.map(seenOf));
     expect(seen[0]!.status).toBe(401);
     expect(Buffer.from(seen[0]!.body, 'hex').toString()).toBe('{"error":"unauthorized"}');
     for (const other of seen.slice(1)) expect(other).toEqual(seen[0]);
+    expect(await deliveryCount(dark.id)).toBe(0);
 
-    const { rows } = await db.pool.query(
-      `select webhook_slug, auth_status, inbound_webhook_id from intake.inbound_webhook_auth_rejections where webhook_slug in ('no-such-hook', 'retired', 'alerts') order by webhook_slug`);
+    const rows = await waitFor(async () => {
+      const { rows } = await db.pool.query(
+        `select webhook_slug, auth_status, inbound_webhook_id from intake.inbound_webhook_auth_rejections
+          where webhook_slug in ('no-such-hook', 'retired', 'alerts') order by webhook_slug`);
+      return rows.length >= 3 ? rows : undefined;
+    }, 3000, 'the rejections to be recorded');
     expect(rows).toEqual([
       { webhook_slug: 'alerts', auth_status: 'rejected_signature', inbound_webhook_id: active.id },
       { webhook_slug: 'no-such-hook', auth_status: 'unknown_webhook', inbound_webhook_id: null },
       { webhook_slug: 'retired', auth_status: 'inactive_webhook', inbound_webhook_id: retired.id },
     ]);
     expect(await deliveryCount(retired.id)).toBe(0);
+  });
+
+  it('records a flood of identical rejections as few rows with repeat_count, and prunes rows past the retention', async () => {
+    const body = sample('alertmanager-alert.firing.json');
+    const h = await hook('flooded');
+    const url = at(server.url, 'acme', 'flooded');
+    const answers = await Promise.all(Array.from({ length: 40 }, () => send(url, body, 'not-the-secret')));
+    expect(answers.map((r) => r.status)).toEqual(Array(40).fill(401));
+    const rows = await waitFor(async () => {
+      const { rows } = await db.pool.query(
+        `select repeat_count, received_at, last_received_at from intake.inbound_webhook_auth_rejections where inbound_webhook_id = $1`, [h.id]);
+      return rows.reduce((n, r) => n + r.repeat_count, 0) === 40 ? rows : undefined;
+    }, 3000, 'the 40 rejections to be recorded');
+    expect(rows.length).toBeLessThan(10);
+    for (const r of rows) expect(r.last_received_at.getTime()).toBeGreaterThanOrEqual(r.received_at.getTime());
+
+    const { rows: [t] } = await db.pool.query(`select tenant from psa.tenants where slug = 'acme'`);
+    await db.pool.query(
+      `insert into intake.inbound_webhook_auth_rejections (tenant, webhook_slug, auth_status, reason, request_method, received_at, last_received_at)
+       values ($1, 'old-8d', 'unknown_webhook', 'x', 'POST', now() - interval '9 days', now() - interval '8 days'),
+              ($1, 'old-6d', 'unknown_webhook', 'x', 'POST', now() - interval '9 days', now() - interval '6 days')`, [t.tenant]);
+    const log = createRejectionLog(db.pool, { maxQueued: 10, flushIntervalMs: 0, retentionDays: 7 });
+    try {
+      expect(await log.prune()).toBe(1);
+    } finally {
+      await log.close();
+    }
+    const { rows: left } = await db.pool.query(`select webhook_slug from intake.inbound_webhook_auth_rejections where webhook_slug like 'old-%'`);
+    expect(left).toEqual([{ webhook_slug: 'old-6d' }]);
+  });
+
+  it('answers every refusal without waiting for its rejection to be recorded', async () => {
+    const body = sample('alertmanager-alert.firing.json');
+    const active = await hook('unblocked');
+    const retired = await hook('unblocked-retired', { is_active: false });
+    // Block every insert into the rejection log until the refusals have been answered.
+    const blocker = await db.pool.connect();
+    try {
+      await blocker.query('begin');
+      await blocker.query('lock table intake.inbound_webhook_auth_rejections in exclusive mode');
+      const started = Date.now();
+      const statuses = await Promise.all([
+        send(at(server.url, 'acme', 'no-such-hook-2'), body, active.secret!),
+        send(at(server.url, 'acme', 'unblocked-retired'), body, retired.secret!),
+        send(at(server.url, 'acme', 'unblocked'), body, 'not-the-secret'),
+        send(at(server.url, 'nobody', 'unblocked'), body, active.secret!),
+      ].map((p) => p.then((res) => res.status)));
+      expect(statuses).toEqual([401, 401, 401, 401]);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      await blocker.query('rollback');
+      blocker.release();
+    }
+    // and once the table is free, the rejections are there
+    await waitFor(async () => {
+      const { rows } = await db.pool.query(
+        `select count(*)::int as n from intake.inbound_webhook_auth_rejections where webhook_slug in ('no-such-hook-2', 'unblocked-retired', 'unblocked')`);
+      return rows[0].n === 3 ? true : undefined;
+    }, 3000, 'the rejections to be recorded');
   });
 });
 
@@ -115,24 +205,24 @@ describe('methods and health', () => {
 describe('inbound_webhooks_enabled', () => {
   const body = sample('zabbix-problem.eda-webhook.json');
 
-  it('answers 404 once the tenant flag is turned off, even to a valid signature', async () => {
+  it('answers 401 (as to an unknown tenant) once the tenant flag is turned off, even to a valid signature', async () => {
     await makeTenant(db.pool, 'switched');
     const h = await hook('zabbix', {}, 'switched');
     expect((await send(at(server.url, 'switched', 'zabbix'), body, h.secret!)).status).toBe(200);
     await db.pool.query(`update psa.tenants set inbound_webhooks_enabled = false where slug = 'switched'`);
     const res = await waitFor(async () => {
       const r = await send(at(server.url, 'switched', 'zabbix'), body, h.secret!);
-      return r.status === 404 ? r : undefined;
+      return r.status === 401 ? r : undefined;
     }, 3000, 'the tenant flag to take effect');
-    expect(await res.json()).toEqual({ error: 'not found' });
+    expect(await res.json()).toEqual({ error: 'unauthorized' });
     const before = await deliveryCount(h.id);
-    expect((await send(at(server.url, 'switched', 'zabbix'), body, h.secret!)).status).toBe(404);
+    expect((await send(at(server.url, 'switched', 'zabbix'), body, h.secret!)).status).toBe(401);
     expect(await deliveryCount(h.id)).toBe(before);
   });
 
   it('follows INTAKE_INBOUND_WEBHOOKS_ENABLED=false when the flag is null, and a tenant true overrides it', async () => {
     const followsEnv = await hook('zabbix-env');
-    expect((await send(at(envOff.url, 'acme', 'zabbix-env'), body, followsEnv.secret!)).status).toBe(404);
+    expect((await send(at(envOff.url, 'acme', 'zabbix-env'), body, followsEnv.secret!)).status).toBe(401);
     expect(await deliveryCount(followsEnv.id)).toBe(0);
     expect((await send(at(server.url, 'acme', 'zabbix-env'), body, followsEnv.secret!)).status).toBe(200);
 
@@ -163,6 +253,48 @@ describe('rate limits', () => {
     expect(await deliveryCount(h.id)).toBe(2);
   });
 
+  it("counts verified requests only: a stranger's unsigned flood does not use up the sender's allowance", async () => {
+    const h = await hook('not-silenced', { rate_limit_per_minute: 2 });
+    const url = at(server.url, 'acme', 'not-silenced');
+    const strangers = await Promise.all(Array.from({ length: 10 }, () => send(url, body, 'a-stranger-guessing')));
+    expect(strangers.map((r) => r.status)).toEqual(Array(10).fill(401));
+    expect((await send(url, body, h.secret!)).status).toBe(200);
+    expect((await send(url, body, h.secret!)).status).toBe(200);
+    expect((await send(url, body, h.secret!)).status).toBe(429); // the sender's own third request
+    expect(await deliveryCount(h.id)).toBe(2);
+  });
+
+  it('limits each source address before authentication, known and unknown URLs alike (an IPv6 /64 is one address)', async () => {
+    const h = await hook('per-address');
+    const url = at(perAddress.url, 'acme', 'per-address');
+    const from = (address: string) => ({ 'x-forwarded-for': address });
+    const stranger = freshV4();
+    // three requests of any kind from one address: unknown tenant, unknown webhook, bad signature
+    expect((await send(at(perAddress.url, 'nobody', 'x'), body, 'guess', 'POST', from(stranger))).status).toBe(401);
+    expect((await send(at(perAddress.url, 'acme', 'no-such'), body, 'guess', 'POST', from(stranger))).status).toBe(401);
+    expect((await send(url, body, 'guess', 'POST', from(stranger))).status).toBe(401);
+    // the fourth is refused whatever it is, with the same answer for a known and an unknown URL
+    const known = await send(url, body, h.secret!, 'POST', from(stranger));
+    const unknown = await send(at(perAddress.url, 'nobody', 'x'), body, 'guess', 'POST', from(stranger));
+    expect(known.status).toBe(429);
+    const retryAfter = Number(known.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    const [a, b] = [await seenOf(known), await seenOf(unknown)];
+    expect(b.status).toBe(429);
+    expect(JSON.parse(Buffer.from(a.body, 'hex').toString())).toEqual({ error: 'rate limit exceeded', retry_after_seconds: retryAfter });
+    expect(b.headers.map(([n]) => n)).toEqual(a.headers.map(([n]) => n));
+    // the real sender, from its own address, is not affected
+    expect((await send(url, body, h.secret!, 'POST', from(freshV4()))).status).toBe(200);
+    // IPv6: the hosts of one /64 share a count; another /64 has its own
+    const net = freshV6(1);
+    for (let host = 1; host <= 3; host++) {
+      expect((await send(url, body, h.secret!, 'POST', from(net.replace(/::1$/, `::${host}`)))).status).toBe(200);
+    }
+    expect((await send(url, body, h.secret!, 'POST', from(net.replace(/::1$/, '::4')))).status).toBe(429);
+    expect((await send(url, body, h.secret!, 'POST', from(freshV6()))).status).toBe(200);
+  });
+
   it('does not limit a webhook with rate_limit_per_minute 0', async () => {
     const h = await hook('unlimited', { rate_limit_per_minute: 0 });
     const statuses = [];
@@ -173,6 +305,24 @@ describe('rate limits', () => {
 });
 
 describe('config cache', () => {
+  it('holds at most INTAKE_CONFIG_CACHE_MAX_ENTRIES URLs, however many slugs strangers try', async () => {
+    const h = await hook('bounded');
+    const cache = new ConfigCache(db.pool, db.url, Buffer.from(testMasterKey, 'base64'), 30_000, 5);
+    await cache.start();
+    try {
+      for (let i = 0; i < 50; i++) expect(await cache.get(`guess-${i}`, 'alerts')).toBeNull();
+      for (let i = 0; i < 20; i++) expect((await cache.get('acme', `guess-${i}`))?.webhook).toBeNull();
+      expect(cache.size).toBeLessThanOrEqual(5);
+      // an evicted known webhook is simply loaded again
+      expect((await cache.get('acme', 'bounded'))?.webhook?.id).toBe(h.id);
+      for (let i = 50; i < 60; i++) await cache.get(`guess-${i}`, 'alerts');
+      expect((await cache.get('acme', 'bounded'))?.webhook?.id).toBe(h.id);
+      expect(cache.size).toBeLessThanOrEqual(5);
+    } finally {
+      await cache.close();
+    }
+  });
+
   it('drops a cached config when the webhook is deactivated (NOTIFY), and picks up reactivation', async () => {
     const body = sample('ninjaone-condition.triggered.json');
     const h = await hook('cached');

@@ -10,9 +10,9 @@ import { createApiKey, createUser } from '../core/access.ts';
 import { createSession } from '../core/sessions.ts';
 import { createWorkflow } from '../core/workflows.ts';
 import { asTenant, createTestDatabase, type TestDatabase } from './support/db.ts';
-import { makeTenant, makeWebhook, settledDelivery, startTestServer, waitFor, type TestServer } from './support/server.ts';
+import { makeTenant, makeWebhook, rejectionsRecorded, settledDelivery, startTestServer, waitFor, type TestServer } from './support/server.ts';
 
-const alertmanager = JSON.parse(readFileSync(new URL('../../shared/samples/alertmanager-alert.firing.json', import.meta.url), 'utf8'));
+const alertmanager = JSON.parse(readFileSync(new URL('./fixtures/samples/alertmanager-alert.firing.json', import.meta.url), 'utf8'));
 
 let db: TestDatabase;
 let server: TestServer;
@@ -51,6 +51,7 @@ async function seed(slug: 'a' | 'b'): Promise<void> {
   const { delivery_id } = await ok.json();
   expect((await settledDelivery(db.pool, delivery_id)).dispatch_status).toBe('dispatched');
   expect((await post('0'.repeat(64))).status).toBe(401); // an auth rejection row
+  await rejectionsRecorded(db.pool, hook.id);
 
   await db.pool.query(
     `with c as (insert into psa.clients (tenant, client_name) values ($1, $2) returning client_id),
@@ -270,6 +271,31 @@ describe('as intake_app', () => {
     // Both were rolled back: no replay exists.
     const { rows } = await db.pool.query(`select count(*)::int as n from intake.inbound_webhook_deliveries where is_replay`);
     expect(rows[0].n).toBe(0);
+  });
+
+  it("cannot enqueue a dispatch of another tenant's delivery, nor of any tenant's without a tenant set", async () => {
+    // A pending delivery of B (made as the owner inside the transaction, then back to intake_app).
+    const pendingOfB = async (client: pg.PoolClient) => {
+      await client.query(`select set_config('role', 'none', true)`);
+      const { rows } = await client.query(
+        `insert into intake.inbound_webhook_deliveries (tenant, inbound_webhook_id, received_at, request_method, request_path)
+         select tenant, inbound_webhook_id, now(), 'POST', '/x' from intake.inbound_webhook_deliveries where delivery_id = $1
+         returning tenant, delivery_id, inbound_webhook_id`, [tenants.b.delivery]);
+      await client.query(`select set_config('role', 'intake_app', true)`);
+      return rows[0];
+    };
+    for (const tenant of [null, tenants.a.id]) {
+      await asTenant(db.pool, tenant, async (client) => {
+        const d = await pendingOfB(client);
+        await expect(client.query(`select intake_private.enqueue_dispatch($1, $2, $3)`, [d.tenant, d.delivery_id, d.inbound_webhook_id]))
+          .rejects.toMatchObject({ code: '42501' });
+      });
+    }
+    // its own tenant set, the same call is fine
+    await asTenant(db.pool, tenants.b.id, async (client) => {
+      const d = await pendingOfB(client);
+      await client.query(`select intake_private.enqueue_dispatch($1, $2, $3)`, [d.tenant, d.delivery_id, d.inbound_webhook_id]);
+    });
   });
 
   it("cannot enqueue another tenant's workflow run, nor a finished one of its own", async () => {

@@ -17,7 +17,7 @@ import { makeTenant, makeWebhook, settledDelivery, startTestServer, waitFor, typ
 
 const TENANT = 'wf';
 const readJson = (url: URL) => JSON.parse(readFileSync(url, 'utf8'));
-const alertmanager = readJson(new URL('../../shared/samples/alertmanager-alert.firing.json', import.meta.url));
+const alertmanager = readJson(new URL('./fixtures/samples/alertmanager-alert.firing.json', import.meta.url));
 const criticalAlert = readJson(new URL('../docs/examples/critical-alert.workflow.json', import.meta.url));
 /** The same alert at severity warning. */
 const warning = {
@@ -302,6 +302,23 @@ describe('variables and end', () => {
     expect(third).toMatchObject({ status: 'succeeded', workflow_version: 2, definition: edited, variables: { severity: 'critical' } });
     expect(went).toMatchObject({ workflow_version: 1, definition: { steps: first.steps } });
     expect(await ticketCount()).toBe(before + 1);
+  });
+});
+
+describe('integers past 2^53 in the body', () => {
+  it('reach the steps digit for digit (the envelope is not rounded by JSON.parse)', async () => {
+    const workflowId = await saveWorkflow({
+      name: 'Big ids',
+      steps: [{ id: 'ticket', action: 'createTicket', input: { title: '"alert " & $string(input.body.alert.id)' }, set: { id: 'input.body.alert.id' } }],
+    });
+    const hook = await workflowWebhook('big-ids', workflowId);
+    // JSON.rawJSON puts the digits on the wire as they are: 9007199254740993 is not a double.
+    const { run } = await runFor(hook, { alert: { id: (JSON as unknown as { rawJSON(t: string): unknown }).rawJSON('9007199254740993') } });
+    expect(run.status, run.error_message).toBe('succeeded');
+    expect(run.variables).toEqual({ id: '9007199254740993' });
+    const { rows } = await db.pool.query(`select title from psa.tickets where ticket_number = $1 and tenant = $2`,
+      [run.step_results.ticket.output.ticket_number, tenant]);
+    expect(rows).toEqual([{ title: 'alert 9007199254740993' }]);
   });
 });
 

@@ -40,6 +40,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { errorMessage, log } from '../core/log.ts';
+import { parseJson } from '../core/json.ts';
 import { ActionError, getAction, validateValues } from './actions/index.ts';
 import { finalFailureMessage, isPermanent, PermanentFailure, UUID } from './failures.ts';
 import { compiledMapping, evaluateMapping } from './mapping.ts';
@@ -294,7 +295,7 @@ async function drain(
       `begin;
        select set_config('role', 'intake_app', true), set_config('intake.tenant', '${tenant}', true);
        ${opening}
-       select p.delivery_id, p.request_body
+       select p.delivery_id, p.request_body::text as request_body
          from intake.inbound_webhook_deliveries p
         where p.tenant = '${tenant}' and p.inbound_webhook_id = ${webhookOfDrain}
           and p.dispatch_status = 'pending' and ${taken}
@@ -311,6 +312,8 @@ async function drain(
     // begin, settings, lock wait, the lock, lock_timeout back, the webhook, the pending deliveries
     const webhook = opened[5]?.rows[0] as WebhookRow | undefined;
     const pending = (opened[6]?.rows ?? []) as PendingRow[];
+    // Read as text and parsed here, not by pg (JSON.parse), so 64-bit ids keep every digit.
+    for (const row of pending) row.request_body = row.request_body === null ? null : parseJson(row.request_body as string);
     if (!webhook) {
       log.warn(`dispatch: ${deliveryId ? 'delivery' : 'webhook'} no longer exists`,
         deliveryId ? { tenant, delivery_id: deliveryId } : { tenant, inbound_webhook_id: webhookId });

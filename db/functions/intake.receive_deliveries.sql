@@ -6,11 +6,15 @@
 -- Concurrent repeats are settled by the unique partial index deliveries_dedupe_key: the
 -- loser's insert waits for the winner's commit, then finds its row.
 --
--- Each item: {tenant, inbound_webhook_id, request_method, request_path, request_headers,
---   request_body, request_body_text, body_format, content_type, source_ip, user_agent,
---   idempotency_key, received_at, failure?, failure_status?}. A non-null `failure` records a
---   verified request that cannot be dispatched (malformed body) as failed, answered with
---   failure_status.
+-- Each item: {tenant, inbound_webhook_id, delivery_id?, request_method, request_path,
+--   request_headers, request_body, request_body_text, body_format, content_type, source_ip,
+--   user_agent, idempotency_key, received_at, failure?, failure_status?}. A non-null `failure`
+--   records a verified request that cannot be dispatched (malformed body) as failed, answered
+--   with failure_status.
+-- delivery_id is the id the receiver gave the request on its first try (made here when absent).
+-- An item whose delivery_id is already recorded is a retry after an outcome the receiver could
+-- not know (a connection reset after the commit): nothing is written, and the answer is the one
+-- recorded the first time.
 create or replace function intake.receive_deliveries(p_items jsonb)
   returns table (item int, delivery_id uuid, duplicate boolean, response_status int, response_body jsonb)
   language plpgsql volatile
@@ -40,16 +44,20 @@ declare
   v_inserted uuid;
   v_failure text;
   v_status int;
+  v_prior record;
   v_new jsonb := '[]';   -- {idx, tenant, delivery_id, webhook, received_at} of rows inserted
   v_done int[] := '{}';  -- items answered by the set-based insert
 begin
   -- Fast path, set-based: every ordinary item in one INSERT. Items whose idempotency key is
-  -- already taken (or repeated inside this batch) are skipped here and settled one by one below.
+  -- already taken (or repeated inside this batch), and retries of recorded items, are skipped
+  -- here and settled one by one below.
   with items as (
-    select e.idx::int as idx, e.value as v, gen_random_uuid() as id,
+    select e.idx::int as idx, e.value as v, coalesce((e.value->>'delivery_id')::uuid, gen_random_uuid()) as id,
            coalesce((e.value->>'received_at')::timestamptz, now()) as received_at
       from jsonb_array_elements(p_items) with ordinality e(value, idx)
      where e.value->>'failure' is null
+       and not exists (select 1 from intake.inbound_webhook_deliveries r
+                        where r.tenant = (e.value->>'tenant')::uuid and r.delivery_id = (e.value->>'delivery_id')::uuid)
   ), inserted as (
     insert into intake.inbound_webhook_deliveries as d (
       tenant, delivery_id, inbound_webhook_id, idempotency_key, idempotency_expires_at, dedupe_active,
@@ -91,7 +99,18 @@ begin
     v_key := v_item->>'idempotency_key';
     v_received := coalesce((v_item->>'received_at')::timestamptz, now());
     v_failure := v_item->>'failure';
-    v_id := gen_random_uuid();
+    v_id := coalesce((v_item->>'delivery_id')::uuid, gen_random_uuid());
+
+    -- A retry of an item recorded before: its first answer, and nothing else.
+    select d.response_status, d.response_body into v_prior
+      from intake.inbound_webhook_deliveries d
+     where d.tenant = v_tenant and d.delivery_id = v_id;
+    if found then
+      return query select v_index, coalesce((v_prior.response_body->>'delivery_id')::uuid, v_id),
+                          coalesce((v_prior.response_body->>'duplicate')::boolean, false),
+                          v_prior.response_status, v_prior.response_body;
+      continue;
+    end if;
 
     select w.idempotency_window_seconds into v_window
       from intake.inbound_webhooks w

@@ -31,6 +31,9 @@ export async function startTestServer(
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+    // Every test file's servers share one Redis and one source address (127.0.0.1): the
+    // per-address limit is off unless a test sets it (and then uses addresses of its own).
+    INTAKE_SOURCE_RATE_LIMIT_PER_MINUTE: '0',
     ...options.env,
   });
   let env: Env;
@@ -73,4 +76,18 @@ export async function settledDelivery(pool: pg.Pool, deliveryId: string, timeout
     const { rows } = await pool.query(`select * from intake.inbound_webhook_deliveries where delivery_id = $1`, [deliveryId]);
     return rows[0] && rows[0].dispatch_status !== 'pending' ? rows[0] : undefined;
   }, timeoutMs, `delivery ${deliveryId} to settle`);
+}
+
+/**
+ * Waits until the webhook has at least `count` rejections recorded (counting repeats): the
+ * receiver answers a refusal first and writes the rejection log behind the answer.
+ */
+export async function rejectionsRecorded(pool: pg.Pool, inboundWebhookId: string, count = 1, timeoutMs = 5000): Promise<void> {
+  await waitFor(async () => {
+    const { rows } = await pool.query(
+      `select coalesce(sum(repeat_count), 0)::int as n from intake.inbound_webhook_auth_rejections where inbound_webhook_id = $1`,
+      [inboundWebhookId],
+    );
+    return rows[0].n >= count ? true : undefined;
+  }, timeoutMs, `${count} rejection(s) of webhook ${inboundWebhookId} to be recorded`);
 }

@@ -6,6 +6,7 @@
 // Expressions see `{input, steps, vars}`: the envelope, the outputs of the steps that ran so far
 // by step id (skipped steps are absent), and the variables set so far.
 import type pg from 'pg';
+import { parseJson } from '../../core/json.ts';
 import { compileExpression } from '../../core/jsonata.ts';
 import { errorMessage, log } from '../../core/log.ts';
 import { ActionError, getAction, validateValues } from '../actions/index.ts';
@@ -91,7 +92,7 @@ async function evaluate(where: string, source: string, scope: Scope, options: Ru
 export async function runWorkflow(pool: pg.Pool, tenant: string, runId: string, attempt: Attempt, options: RunOptions): Promise<void> {
   if (!UUID.test(tenant) || !UUID.test(runId)) throw new Error('run_workflow: tenant and run_id must be uuids');
   const { rows } = await pool.query<RunRow>(
-    `select r.status, r.definition, r.input, r.step_results, r.variables, r.delivery_id,
+    `select r.status, r.definition, r.input::text as input, r.step_results, r.variables, r.delivery_id,
             d.inbound_webhook_id, w.slug, w.mapping_namespace
        from intake.workflow_runs r
        left join intake.inbound_webhook_deliveries d on d.tenant = r.tenant and d.delivery_id = r.delivery_id
@@ -105,6 +106,9 @@ export async function runWorkflow(pool: pg.Pool, tenant: string, runId: string, 
     return;
   }
   if (run.status === 'succeeded' || run.status === 'failed') return;
+  // The envelope is read as text and parsed here, not by pg (JSON.parse), so 64-bit ids in the
+  // body keep every digit.
+  run.input = parseJson(run.input as unknown as string) as Json;
 
   try {
     await pool.query(
