@@ -526,9 +526,11 @@ describe('Settings → Webhooks in a browser', () => {
       expect(await page.$('#new-webhook')).toBeNull();
       await screen(page, '16-flag-off');
       expect(await axeProblems(page)).toEqual([]);
-      // the route stays gated as before
+      // the route stays gated: the same 401 as an unknown webhook (issue 13: no answer tells a
+      // stranger which tenants exist or are switched off)
       const res = await fetch(`${server.url}/api/inbound/${WORKSPACE}/prometheus-alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-      expect(res.status).toBe(404);
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual({ error: 'unauthorized' });
     } finally {
       await db.pool.query(`update psa.tenants set inbound_webhooks_enabled = null where slug = $1`, [WORKSPACE]);
     }
