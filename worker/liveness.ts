@@ -45,9 +45,17 @@ export async function startLiveness(connectionString: string): Promise<Liveness>
     for (const id of ours) await next.query('select pg_advisory_lock(hashtextextended($1, 0))', [lockName(id)]);
     return next;
   };
-  const withClient = async <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
-    client ??= await connect();
-    return fn(client);
+  // One use of the connection at a time: graphile-worker creates its workers together, and a pg
+  // client given a query while another runs only queues it (deprecated; an error in pg 9).
+  let queue: Promise<unknown> = Promise.resolve();
+  const withClient = <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
+    const run = queue.then(async () => {
+      if (stopped) throw new Error('worker liveness has stopped'); // never reconnect after stop()
+      client ??= await connect();
+      return fn(client);
+    });
+    queue = run.catch(() => {});
+    return run;
   };
 
   events.on('worker:create', ({ worker }) => {
@@ -100,6 +108,7 @@ export async function startLiveness(connectionString: string): Promise<Liveness>
       clearInterval(timer);
       clearTimeout(first);
       await sweeping;
+      await queue;
       const c = client;
       client = null;
       await c?.end().catch(() => {});
