@@ -11,7 +11,7 @@ import { errorMessage, log } from '../core/log.ts';
 import { migrateDatabase } from '../core/migrate.ts';
 import { intOption, need, parse, UsageError, withDatabase } from './args.ts';
 import { ACCESS_USAGE, accessCommand } from './commands/access.ts';
-import { startRuntime, type RuntimeParts } from '../core/runtime.ts';
+import { startRuntime, type RuntimeParts } from '../server/runtime.ts';
 import { createSetupToken } from '../core/sessions.ts';
 import { UI_HOME } from '../web/serve.ts';
 import { createTenant, tenantIdForSlug } from '../core/tenants.ts';

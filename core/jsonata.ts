@@ -82,7 +82,7 @@ const defaults: PoolSettings = {
 };
 let settings: PoolSettings = { ...defaults };
 
-/** Sets the pool's size and bounds (core/runtime.ts, from the environment); applies to threads started after. */
+/** Sets the pool's size and bounds (server/runtime.ts, from the environment); applies to threads started after. */
 export function configureExpressionPool(next: Partial<PoolSettings>): void {
   settings = { ...settings, ...next };
 }

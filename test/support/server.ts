@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { loadEnv, type Env } from '../../core/env.ts';
-import { startRuntime, type Runtime } from '../../core/runtime.ts';
+import { startRuntime, type Runtime } from '../../server/runtime.ts';
 import { createTenant } from '../../core/tenants.ts';
 import { createWebhook, type CreatedWebhook } from '../../core/webhooks.ts';
 import type { WebhookCreateInput } from '../../core/webhookConfig.ts';

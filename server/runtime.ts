@@ -16,13 +16,13 @@ import { createRecorder } from '../receiver/recorder.ts';
 import { createRejectionLog } from '../receiver/rejections.ts';
 import { startWorker } from '../worker/runner.ts';
 import { mountWeb } from '../web/serve.ts';
-import { createPool, openDatabase, type Database } from './database.ts';
-import type { Env } from './env.ts';
-import { configureExpressionPool } from './jsonata.ts';
-import { errorMessage, log } from './log.ts';
-import { migrateDatabase } from './migrate.ts';
-import { createRateLimitBackend } from './redis.ts';
-import { blockListFrom } from './webhookConfig.ts';
+import { createPool, openDatabase, type Database } from '../core/database.ts';
+import type { Env } from '../core/env.ts';
+import { configureExpressionPool } from '../core/jsonata.ts';
+import { errorMessage, log } from '../core/log.ts';
+import { migrateDatabase } from '../core/migrate.ts';
+import { createRateLimitBackend } from '../core/redis.ts';
+import { blockListFrom } from '../core/webhookConfig.ts';
 
 export interface RuntimeParts {
   receiver: boolean;
