@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bulkReplayChunkTask, runBulkReplayChunk } from '../worker/tasks/bulk_replay_chunk.ts';
-import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import { asUser, createTestDatabase, type TestDatabase } from './support/db.ts';
 import { userWithKey } from './support/graphql.ts';
 import { makeTenant, makeWebhook } from './support/server.ts';
 
@@ -52,21 +52,6 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/** A transaction as intake_user acting for a user, rolled back afterwards. */
-async function asUser<T>(tenant: string, userId: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await db.pool.connect();
-  try {
-    await client.query('begin');
-    await client.query(
-      `select set_config('role', 'intake_user', true), set_config('intake.tenant', $1, true), set_config('intake.user_id', $2, true)`,
-      [tenant, userId],
-    );
-    return await fn(client);
-  } finally {
-    await client.query('rollback').catch(() => {});
-    client.release();
-  }
-}
 
 interface Filter {
   inbound_webhook_id?: string;
@@ -128,7 +113,7 @@ describe('as intake_user', () => {
   it('replays exactly the deliveries the count counted, each once, in chunks, and progress reaches the total', async () => {
     for (const template of filters) {
       const f = { ...template, ...(template.inbound_webhook_id === '' ? { inbound_webhook_id: hooks.a1 } : {}) };
-      await asUser(tenants.a, users.admin, async (client) => {
+      await asUser(db.pool, tenants.a, users.admin, async (client) => {
         const want = await expected(client, f);
         expect(want.length, JSON.stringify(f)).toBeGreaterThan(0);
         const count = (await client.query(`select intake.bulk_replay_count(${ARGS}) as n`, values(f))).rows[0].n;
@@ -165,7 +150,7 @@ describe('as intake_user', () => {
   });
 
   it('replays in arrival order, oldest first', async () => {
-    await asUser(tenants.a, users.admin, async (client) => {
+    await asUser(db.pool, tenants.a, users.admin, async (client) => {
       const started = (await client.query(`select * from intake.start_bulk_replay(inbound_webhook_id => $1)`, [hooks.a2])).rows[0];
       await runAllChunks(client, tenants.a, started.bulk_replay_id, 4);
       const { rows } = await client.query(
@@ -182,31 +167,31 @@ describe('as intake_user', () => {
   });
 
   it('lets a viewer count and read, but not start one or write the table (42501)', async () => {
-    await asUser(tenants.a, users.viewer, async (client) => {
+    await asUser(db.pool, tenants.a, users.viewer, async (client) => {
       expect((await client.query(`select intake.bulk_replay_count(dispatch_status => 'failed') as n`)).rows[0].n).toBeGreaterThan(0);
       await expect(client.query(`select intake.start_bulk_replay(dispatch_status => 'failed')`)).rejects.toMatchObject({
         code: '42501', message: expect.stringContaining('inbound_webhook:replay'),
       });
     });
-    await asUser(tenants.a, users.viewer, async (client) => {
+    await asUser(db.pool, tenants.a, users.viewer, async (client) => {
       await expect(client.query(
         `insert into intake.bulk_replays (tenant, cutoff_at, total) values ($1, now(), 0)`, [tenants.a],
       )).rejects.toMatchObject({ code: '42501' });
     });
     // nobody of the API role moves a run's progress but the worker
-    await asUser(tenants.a, users.admin, async (client) => {
+    await asUser(db.pool, tenants.a, users.admin, async (client) => {
       const started = (await client.query(`select * from intake.start_bulk_replay(inbound_webhook_id => $1)`, [hooks.a2])).rows[0];
       await expect(client.query(`update intake.bulk_replays set processed = total where bulk_replay_id = $1`, [started.bulk_replay_id]))
         .rejects.toMatchObject({ code: '42501' });
     });
-    await asUser(tenants.a, users.admin, async (client) => {
+    await asUser(db.pool, tenants.a, users.admin, async (client) => {
       await expect(client.query(`select intake_private.bulk_replay_chunk($1, gen_random_uuid())`, [tenants.a]))
         .rejects.toMatchObject({ code: '42501' });
     });
   });
 
   it("never counts, replays or shows another tenant's deliveries and runs", async () => {
-    await asUser(tenants.a, users.admin, async (client) => {
+    await asUser(db.pool, tenants.a, users.admin, async (client) => {
       const all = (await client.query(`select intake.bulk_replay_count() as n`)).rows[0].n;
       expect(all).toBe(49); // a1 40 + a2 9; not bravo's 12 or charlie's 10
       expect((await client.query(`select intake.bulk_replay_count(inbound_webhook_id => $1) as n`, [hooks.b1])).rows[0].n).toBe(0);
@@ -219,16 +204,16 @@ describe('as intake_user', () => {
         `select tenant::text, count(*)::int as n from intake.inbound_webhook_deliveries where is_replay and received_at >= $1 group by 1`, [since]);
       expect(rows).toEqual([{ tenant: tenants.a, n: 49 }]);
     });
-    await asUser(tenants.a, users.admin, async (client) => {
+    await asUser(db.pool, tenants.a, users.admin, async (client) => {
       await expect(client.query(`select intake.start_bulk_replay(inbound_webhook_id => $1)`, [hooks.b1])).rejects.toMatchObject({ code: 'P0002' });
     });
     // bravo's admin with acme's tenant set has no role there: nothing to count, no start
-    await asUser(tenants.a, users.adminB, async (client) => {
+    await asUser(db.pool, tenants.a, users.adminB, async (client) => {
       await expect(client.query(`select intake.start_bulk_replay()`)).rejects.toMatchObject({ code: '42501' });
     });
     // a run of bravo is not visible to acme, nor can acme's transactions enqueue or chunk it
     const { rows } = await db.pool.query(`select bulk_replay_id from intake.start_bulk_replay(inbound_webhook_id => $1, received_before => now() - interval '1 day')`, [hooks.b1]);
-    await asUser(tenants.a, users.admin, async (client) => {
+    await asUser(db.pool, tenants.a, users.admin, async (client) => {
       expect((await client.query(`select * from intake.bulk_replays where bulk_replay_id = $1`, [rows[0].bulk_replay_id])).rows).toEqual([]);
       await expect(client.query(`select intake_private.enqueue_bulk_replay($1, $2)`, [tenants.b, rows[0].bulk_replay_id]))
         .rejects.toMatchObject({ code: '42501' });
@@ -236,7 +221,7 @@ describe('as intake_user', () => {
   });
 
   it('refuses an unknown dispatch status (22023), and without a tenant needs a webhook', async () => {
-    await asUser(tenants.a, users.admin, async (client) => {
+    await asUser(db.pool, tenants.a, users.admin, async (client) => {
       await expect(client.query(`select intake.bulk_replay_count(dispatch_status => 'done')`)).rejects.toMatchObject({
         code: '22023', message: expect.stringContaining('dispatchStatus must be one of pending, dispatched, duplicate, failed'),
       });
@@ -261,7 +246,7 @@ describe('as intake_user', () => {
 describe('InboundWebhook.lastDeliveryAt', () => {
   it("is the newest delivery's received_at, null without one", async () => {
     const empty = (await makeWebhook(db.pool, 'acme', { name: 'none', slug: 'none', auth: { auth_type: 'bearer' }, handler })).id;
-    await asUser(tenants.a, users.viewer, async (client) => {
+    await asUser(db.pool, tenants.a, users.viewer, async (client) => {
       const { rows } = await client.query(
         `select w.inbound_webhook_id::text as id, intake.inbound_webhooks_last_delivery_at(w) as last,
                 (select max(received_at) from intake.inbound_webhook_deliveries d where d.inbound_webhook_id = w.inbound_webhook_id) as want
@@ -288,7 +273,7 @@ describe('InboundWebhook.lastDeliveryAt', () => {
     );
     await db.pool.query(`analyze intake.inbound_webhook_deliveries`); // statistics, as autovacuum keeps them
     const viewer = (await userWithKey(db.pool, 'delta', 'viewer')).userId;
-    await asUser(tenant, viewer, async (client) => {
+    await asUser(db.pool, tenant, viewer, async (client) => {
       const { rows } = await client.query(`select intake.inbound_webhooks_last_delivery_at(w) as last from intake.inbound_webhooks w where slug = 'quiet'`);
       expect(Date.now() - rows[0].last.getTime()).toBeGreaterThan(29 * 86_400_000);
       // the function's query: the first entry of deliveries_webhook_received_idx (tenant,

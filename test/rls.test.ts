@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, createUser } from '../core/access.ts';
 import { createSession } from '../core/sessions.ts';
 import { createWorkflow } from '../core/workflows.ts';
-import { asTenant, createTestDatabase, type TestDatabase } from './support/db.ts';
+import { asTenant, asUser, createTestDatabase, type TestDatabase } from './support/db.ts';
 import { makeTenant, makeWebhook, rejectionsRecorded, settledDelivery, startTestServer, waitFor, type TestServer } from './support/server.ts';
 
 const alertmanager = JSON.parse(readFileSync(new URL('./fixtures/samples/alertmanager-alert.firing.json', import.meta.url), 'utf8'));
@@ -312,32 +312,17 @@ describe('as intake_app', () => {
   });
 });
 
-/** As asTenant, but as intake_user acting for a user: what a GraphQL or REST request may do. */
-async function asUser<T>(tenant: string, userId: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await db.pool.connect();
-  try {
-    await client.query('begin');
-    await client.query(
-      `select set_config('role', 'intake_user', true), set_config('intake.tenant', $1, true), set_config('intake.user_id', $2, true)`,
-      [tenant, userId],
-    );
-    return await fn(client);
-  } finally {
-    await client.query('rollback').catch(() => {});
-    client.release();
-  }
-}
 
 describe('as intake_user', () => {
   it("sees only its own tenant's rows, and none without read permission or without a user", async () => {
     const readable = ['intake.inbound_webhooks', 'intake.inbound_webhook_deliveries', 'intake.inbound_webhook_auth_rejections',
       'intake.workflows', 'intake.workflow_runs', 'intake.bulk_replays'];
     for (const me of ['a', 'b'] as const) {
-      await asUser(tenants[me].id, users[me].viewer, async (client) => {
+      await asUser(db.pool, tenants[me].id, users[me].viewer, async (client) => {
         for (const name of readable) expect(await tenantsIn(client, name), `${name} as tenant ${me}`).toEqual([tenants[me].id]);
       });
       // a user of the other tenant, with this tenant set: no role here, so nothing
-      await asUser(tenants[me].id, users[me === 'a' ? 'b' : 'a'].admin, async (client) => {
+      await asUser(db.pool, tenants[me].id, users[me === 'a' ? 'b' : 'a'].admin, async (client) => {
         for (const name of readable) expect(await tenantsIn(client, name), name).toEqual([]);
       });
     }
@@ -348,22 +333,22 @@ describe('as intake_user', () => {
       'intake_private.inbound_webhook_secrets', 'psa.api_keys', 'psa.user_roles', 'psa.role_permissions', 'psa.users',
       'intake_private.user_passwords', 'intake_private.sessions', 'intake_global.setup_tokens',
     ]) {
-      await asUser(tenants.a.id, users.a.admin, async (client) => {
+      await asUser(db.pool, tenants.a.id, users.a.admin, async (client) => {
         await expect(client.query(`select * from ${table}`), table).rejects.toMatchObject({ code: '42501' });
       });
     }
-    await asUser(tenants.a.id, users.a.admin, async (client) => {
+    await asUser(db.pool, tenants.a.id, users.a.admin, async (client) => {
       await expect(client.query(`select * from intake_private.receiver_config('tenant-a', 'alerts')`)).rejects.toMatchObject({ code: '42501' });
     });
     // nor resolve a session digest itself: only the owner (the API layer) may call the lookup
-    await asUser(tenants.a.id, users.a.admin, async (client) => {
+    await asUser(db.pool, tenants.a.id, users.a.admin, async (client) => {
       await expect(client.query(`select * from intake_private.authenticate_session($1, $2)`, [tenants.a.id, Buffer.alloc(32)])).rejects.toMatchObject({ code: '42501' });
     });
   });
 
   it('needs update, delete and replay for those commands, whatever the SQL path', async () => {
     const hook = `(select inbound_webhook_id from intake.inbound_webhooks where slug = 'alerts')`;
-    await asUser(tenants.a.id, users.a.viewer, async (client) => {
+    await asUser(db.pool, tenants.a.id, users.a.viewer, async (client) => {
       // direct writes: the restrictive policies hide the rows from update and delete
       expect((await client.query(`update intake.inbound_webhooks set name = 'x'`)).rowCount).toBe(0);
       expect((await client.query(`delete from intake.inbound_webhooks`)).rowCount).toBe(0);
@@ -374,11 +359,11 @@ describe('as intake_user', () => {
       `select intake.delete_inbound_webhook(${hook})`,
       `select intake.replay_delivery('${tenants.a.delivery}')`,
     ]) {
-      await asUser(tenants.a.id, users.a.viewer, async (client) => {
+      await asUser(db.pool, tenants.a.id, users.a.viewer, async (client) => {
         await expect(client.query(sql), sql).rejects.toMatchObject({ code: '42501', message: expect.stringContaining('permission denied') });
       });
     }
-    await asUser(tenants.a.id, users.a.admin, async (client) => {
+    await asUser(db.pool, tenants.a.id, users.a.admin, async (client) => {
       const { rows } = await client.query(`select (intake.set_inbound_webhook_active(${hook}, false)).is_active`);
       expect(rows[0].is_active).toBe(false);
       const replay = await client.query(`select intake.replay_delivery($1) as id`, [tenants.a.delivery]);
@@ -396,12 +381,12 @@ describe('as intake_user', () => {
       `select intake.send_test_delivery('${theirs}', '{}')`,
       `select intake.rotate_inbound_webhook_secret('${theirs}', 'aes256gcm', '\\x00', 60)`,
     ]) {
-      await asUser(tenants.a.id, users.a.admin, async (client) => {
+      await asUser(db.pool, tenants.a.id, users.a.admin, async (client) => {
         await expect(client.query(sql), sql).rejects.toMatchObject({ code: 'P0002' });
       });
     }
     // the tenant setting decides, never an argument: B's id with B's user but A's tenant set
-    await asUser(tenants.a.id, users.b.admin, async (client) => {
+    await asUser(db.pool, tenants.a.id, users.b.admin, async (client) => {
       await expect(client.query(`select intake.delete_inbound_webhook('${theirs}')`)).rejects.toMatchObject({ code: '42501' });
     });
   });

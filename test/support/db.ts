@@ -60,3 +60,22 @@ export async function asTenant<T>(pool: pg.Pool, tenant: string | null, fn: (cli
     client.release();
   }
 }
+
+/**
+ * As asTenant, but as intake_user acting for a user (tenant and user claims set), then rolls
+ * back: what a GraphQL or REST request of that user could see and do.
+ */
+export async function asUser<T>(pool: pg.Pool, tenant: string, userId: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await client.query(
+      `select set_config('role', 'intake_user', true), set_config('intake.tenant', $1, true), set_config('intake.user_id', $2, true)`,
+      [tenant, userId],
+    );
+    return await fn(client);
+  } finally {
+    await client.query('rollback').catch(() => {});
+    client.release();
+  }
+}
