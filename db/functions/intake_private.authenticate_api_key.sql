@@ -23,13 +23,7 @@ begin
   end if;
   return query
   select v_key.tenant, v_key.slug, v_key.user_id, v_key.email, v_key.api_key_id,
-         coalesce(array(
-           select distinct rp.resource || ':' || rp.action
-             from psa.user_roles ur
-             join psa.role_permissions rp on rp.tenant = ur.tenant and rp.role_id = ur.role_id
-            where ur.tenant = v_key.tenant and ur.user_id = v_key.user_id
-            order by 1
-         ), '{}');
+         intake_private.user_permissions(v_key.tenant, v_key.user_id);
 end
 $$;
 comment on function intake_private.authenticate_api_key(uuid, bytea) is

@@ -33,13 +33,7 @@ begin
   end if;
   return query
   select v_session.tenant, v_session.slug, v_session.user_id, v_session.email, v_session.session_id,
-         coalesce(array(
-           select distinct rp.resource || ':' || rp.action
-             from psa.user_roles ur
-             join psa.role_permissions rp on rp.tenant = ur.tenant and rp.role_id = ur.role_id
-            where ur.tenant = v_session.tenant and ur.user_id = v_session.user_id
-            order by 1
-         ), '{}'),
+         intake_private.user_permissions(v_session.tenant, v_session.user_id),
          v_session.expires_at,
          least(v_session.expires_at, v_seen + make_interval(secs => v_session.idle_timeout_seconds));
 end
