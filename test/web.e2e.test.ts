@@ -292,9 +292,27 @@ describe('Settings → Webhooks in a browser', () => {
       body: '{}',
     });
     expect(res.status).toBe(401);
+    // a burst of identical refusals is folded into one row by the receiver; the view says how many
+    const burst = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        fetch(`${server.url}/api/inbound/${WORKSPACE}/prometheus-alerts`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-signature': 'deadbeef', 'user-agent': 'flooder/2.0' },
+          body: '{}',
+        }),
+      ),
+    );
+    expect(burst.map((r) => r.status)).toEqual([401, 401, 401, 401, 401]);
     await page.click('#nav-rejections');
     await page.waitForSelector('#rejection-log >> text=forger/1.0', { timeout: 10_000 });
+    await page.waitForSelector('#rejection-log >> text=flooder/2.0', { timeout: 10_000 });
     expect(await page.textContent('#rejection-log')).toContain('Bad signature');
+    const flooderRows = await page.$$eval('#rejection-log tbody tr', (trs) =>
+      trs.filter((tr) => tr.textContent?.includes('flooder/2.0')).map((tr) => tr.textContent ?? ''));
+    // folded into rows that add up to five (the 250 ms window may split a burst in two)
+    const counted = flooderRows.map((text) => Number(/(\d+) times in a row/.exec(text)?.[1] ?? 1));
+    expect(counted.reduce((a, b) => a + b, 0)).toBe(5);
+    expect(flooderRows.length).toBeLessThan(5);
     await screen(page, '10-rejections');
     expect(await axeProblems(page)).toEqual([]);
     await page.click('#tab-outbound');

@@ -131,6 +131,9 @@ export interface Rejection {
   rejectionId: string;
   webhookSlug: string;
   receivedAt: string;
+  /** identical rejections arriving together are one row (the receiver folds them) */
+  repeatCount: number;
+  lastReceivedAt: string;
   authStatus: string;
   reason: string;
   requestMethod: string;
@@ -141,6 +144,6 @@ export interface Rejection {
 export const REJECTIONS_QUERY = `query Rejections($first: Int!, $after: Cursor) {
   inboundWebhookAuthRejections(first: $first, after: $after, orderBy: [RECEIVED_AT_DESC]) {
     pageInfo { hasNextPage endCursor }
-    nodes { rejectionId webhookSlug receivedAt authStatus reason requestMethod sourceIp userAgent }
+    nodes { rejectionId webhookSlug receivedAt repeatCount lastReceivedAt authStatus reason requestMethod sourceIp userAgent }
   }
 }`;

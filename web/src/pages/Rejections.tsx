@@ -51,7 +51,8 @@ export function Rejections() {
                 {rows.map((r) => (
                   <tr key={r.rejectionId}>
                     <td>
-                      <RelTime value={r.receivedAt} />
+                      <RelTime value={r.lastReceivedAt} />
+                      {r.repeatCount > 1 && <div className="cell-sub">{t('rejections.repeats', { count: r.repeatCount })}</div>}
                     </td>
                     <td className="mono" translate="no">
                       {r.webhookSlug}
@@ -65,8 +66,8 @@ export function Rejections() {
                     <td className="mono" translate="no">
                       {r.sourceIp ?? '—'}
                     </td>
-                    <td className="clamp" translate="no" title={r.userAgent ?? ''}>
-                      {r.userAgent ?? '—'}
+                    <td translate="no" title={r.userAgent ?? ''}>
+                      <span className="clamp">{r.userAgent ?? '—'}</span>
                     </td>
                   </tr>
                 ))}
