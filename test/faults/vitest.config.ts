@@ -5,7 +5,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/faults/**/*.fault.ts'],
+    // *.pending.ts: scenarios that do not hold yet (docs/reliability.md says by how much); run
+    // them with FAULTS_PENDING=1 npm run faults.
+    include: ['test/faults/**/*.fault.ts', ...(process.env.FAULTS_PENDING === '1' ? ['test/faults/**/*.pending.ts'] : [])],
     globalSetup: ['test/faults/globalSetup.ts'],
     pool: 'forks',
     maxWorkers: 1,
