@@ -115,7 +115,7 @@ it('answers 503 while Postgres is down, 200 again within seconds, and dispatches
   recordRow({
     scenario: '1. Postgres stopped under load, restarted',
     measured: 'answers while down; time to 200 after restart; tickets per 200',
-    numbers: `${answers.length} sent; while down: ${downSummary}; first 200 ${recoverySeconds.toFixed(2)} s after restart; ${acceptedOnce}/${accepted.length} accepted → exactly 1 ticket, ${doubled} doubled; worker process ${workerExit === null ? 'kept running' : `exited (${workerExit}: ${first.stderr().trim().split('\n').at(-1)?.slice(0, 80)}) and was restarted`}`,
+    numbers: `${answers.length} sent; while down: ${downSummary}; first 200 ${recoverySeconds.toFixed(2)} s after restart; ${acceptedOnce}/${accepted.length} accepted → exactly 1 ticket, ${doubled} doubled; worker process ${workerExit === null ? 'kept running' : `exited (${workerExit}: ${(first.stderr().split('\n').find((line) => /error/i.test(line)) ?? first.stderr().trim().split('\n').at(-1) ?? '').trim().slice(0, 80)}) and was restarted`}`,
     pass,
   });
   expect(down.length).toBeGreaterThan(0);

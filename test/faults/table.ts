@@ -7,7 +7,8 @@ export interface FaultRow {
   pass: boolean;
 }
 
-export function formatTable(rows: FaultRow[]): string {
+export function formatTable(unsorted: FaultRow[]): string {
+  const rows = [...unsorted].sort((a, b) => a.scenario.localeCompare(b.scenario, 'en', { numeric: true }));
   const cells = [['scenario', 'what was measured', 'numbers', 'held'], ...rows.map((r) => [r.scenario, r.measured, r.numbers, r.pass ? 'pass' : 'FAIL'])];
   const widths = cells[0]!.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
   const line = (row: string[]) => '| ' + row.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ') + ' |';
