@@ -64,6 +64,12 @@ export interface Limits {
   stack?: number;
   /** maximum items in one sequence */
   sequence?: number;
+  /**
+   * whose evaluations these are (a webhook's id): one owner's evaluations hold at most all
+   * threads but one, so a runaway expression of one webhook, each evaluation running to its
+   * limit, never leaves every other webhook queued behind it
+   */
+  owner?: string;
 }
 
 export interface PoolSettings {
@@ -113,7 +119,7 @@ export function compileExpressions(sources: readonly string[], limits: Limits): 
     sources,
     async evaluate(input) {
       if (sources.length === 0) return [];
-      const results = await pool().run({ sources: [...sources], input, timeoutMs: limits.timeoutMs, stack, sequence });
+      const results = await pool().run({ sources: [...sources], input, timeoutMs: limits.timeoutMs, stack, sequence, owner: limits.owner });
       return results.map((result, index) => {
         if (!result.ok) throw toExpressionError(result, 'JSONata evaluation failed', index);
         return result.json === undefined ? undefined : JSON.parse(result.json);
@@ -130,6 +136,7 @@ export async function closeExpressionPool(): Promise<void> {
 }
 
 type Task = Omit<ThreadTask, 'id' | 'maxOutputChars'> & {
+  owner: string | undefined;
   resolve(results: ThreadResult[]): void;
   reject(error: Error): void;
 };
@@ -165,10 +172,25 @@ class ExpressionPool {
     await Promise.all([...this.slots].map((slot) => this.retire(slot, new ExpressionError('JSONata evaluation cancelled: shutting down', 'CLOSED'))));
   }
 
+  /** The first queued task whose owner is below its share of the threads (see Limits.owner). */
+  private next(): Task | undefined {
+    const share = Math.max(1, settings.threads - 1);
+    const running = new Map<string, number>();
+    for (const slot of this.slots) {
+      const owner = slot.task?.owner;
+      if (owner !== undefined) running.set(owner, (running.get(owner) ?? 0) + 1);
+    }
+    const index = this.queue.findIndex((task) => task.owner === undefined || (running.get(task.owner) ?? 0) < share);
+    return index === -1 ? undefined : this.queue.splice(index, 1)[0];
+  }
+
   private pump(): void {
     for (const slot of this.slots) {
       if (this.queue.length === 0) break;
-      if (slot.ready && slot.task === null) this.start(slot, this.queue.shift()!);
+      if (!slot.ready || slot.task !== null) continue;
+      const task = this.next();
+      if (!task) break;
+      this.start(slot, task);
     }
     let starting = [...this.slots].filter((s) => !s.ready).length;
     while (!this.closed && this.queue.length > starting && this.slots.size < settings.threads) {

@@ -36,6 +36,17 @@ describe('evaluation on worker threads', () => {
     expect(await compileExpression('a & "!"', { timeoutMs: 200 }).evaluate({ a: 'ok' })).toBe('ok!');
   });
 
+  it("one owner's runaway evaluations leave a thread for everyone else", async () => {
+    const evil = compileExpression(CATASTROPHIC, { timeoutMs: 1000, owner: 'evil-webhook' });
+    const calm = compileExpression('a & "!"', { timeoutMs: 1000, owner: 'calm-webhook' });
+    const runaway = Array.from({ length: 6 }, () => evil.evaluate(EVIL).catch((e: unknown) => e));
+    const started = performance.now();
+    expect(await calm.evaluate({ a: 'ok' })).toBe('ok!');
+    // without the share it queues behind the runaways, each holding its thread for a second
+    expect(performance.now() - started).toBeLessThan(700);
+    for (const error of await Promise.all(runaway)) expect((error as ExpressionError).code).toBe('D1012');
+  });
+
   it('each evaluation has its limit to itself, also 100 at once', async () => {
     const source = '$count([1..5000].($ * 2)[$ % 3 = 0])';
     // How long one takes alone here (warm), then a limit of ten times that (machines this runs

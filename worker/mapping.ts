@@ -22,7 +22,7 @@ export function compiledMapping(
   const fields = entries.map(([field]) => field);
   let expressions: CompiledExpressionSet;
   try {
-    expressions = compileExpressions(entries.map(([, source]) => source), { timeoutMs });
+    expressions = compileExpressions(entries.map(([, source]) => source), { timeoutMs, owner: inboundWebhookId });
   } catch (error) {
     throw named(error, fields);
   }
