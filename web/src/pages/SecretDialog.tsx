@@ -45,26 +45,10 @@ export function SecretDialog({ shown, onClose }: { shown: ShownSecret; onClose: 
             {shown.rotated ? t('secret.rotatedTitle') : t('secret.createdTitle')}
           </Heading>
           <div className="stack">
-            <div>
-              <div className="label">{t('secret.url')}</div>
-              <div className="copy-row">
-                <code id="webhook-url" className="secret-box" translate="no">
-                  {shown.url}
-                </code>
-                <CopyButton id="webhook-url-copy" text={shown.url} label={t('secret.copyUrl')} />
-              </div>
-            </div>
+            <CopyableValue id="webhook-url" label={t('secret.url')} value={shown.url} copyLabel={t('secret.copyUrl')} />
             {shown.secret !== null ? (
               <>
-                <div>
-                  <div className="label">{t('secret.secret')}</div>
-                  <div className="copy-row">
-                    <code id="webhook-secret" className="secret-box" translate="no">
-                      {shown.secret}
-                    </code>
-                    <CopyButton id="webhook-secret-copy" text={shown.secret} label={t('secret.copySecret')} />
-                  </div>
-                </div>
+                <CopyableValue id="webhook-secret" label={t('secret.secret')} value={shown.secret} copyLabel={t('secret.copySecret')} />
                 <p className="callout callout-warn" role="note">
                   {t('secret.once')}
                   {shown.rotated && shown.previousSecretsExpireAt && (
@@ -109,5 +93,20 @@ export function SecretDialog({ shown, onClose }: { shown: ShownSecret; onClose: 
         </Dialog>
       </Modal>
     </ModalOverlay>
+  );
+}
+
+/** A labelled value shown in full (`id` is the element whose text is the value) with its copy button (`<id>-copy`). */
+function CopyableValue({ id, label, value, copyLabel }: { id: string; label: string; value: string; copyLabel: string }) {
+  return (
+    <div>
+      <div className="label">{label}</div>
+      <div className="copy-row">
+        <code id={id} className="secret-box" translate="no">
+          {value}
+        </code>
+        <CopyButton id={`${id}-copy`} text={value} label={copyLabel} />
+      </div>
+    </div>
   );
 }
