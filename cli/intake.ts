@@ -135,13 +135,24 @@ async function serve(parts: RuntimeParts, offerSetup = false): Promise<void> {
   } else {
     process.stdout.write(`Intake worker running (database: ${where})\n`);
   }
+  if (runtime.opsUrl) process.stdout.write(`Metrics and health: ${runtime.opsUrl}/metrics, /healthz, /readyz\n`);
+  // The graceful stop (server/runtime.ts), bounded: past INTAKE_SHUTDOWN_TIMEOUT_MS, exit 1.
   const shutdown = (signal: string) => {
     log.info('shutting down', { signal });
-    const force = setTimeout(() => process.exit(1), 15_000);
+    const force = setTimeout(() => {
+      log.error('shutdown did not finish in time; exiting', { timeout_ms: env.shutdownTimeoutMs });
+      process.exit(1);
+    }, env.shutdownTimeoutMs);
     force.unref();
     runtime.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => {
+        log.info('shut down');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        log.error('shutdown failed', { error: errorMessage(error) });
+        process.exit(1);
+      },
     );
   };
   process.once('SIGINT', () => shutdown('SIGINT'));

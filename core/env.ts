@@ -67,6 +67,14 @@ export function loadEnv() {
     setupTokenHours: intFrom('INTAKE_SETUP_TOKEN_HOURS', 24, 1, 24 * 30),
     signInLimitPerAddress: intFrom('INTAKE_SIGN_IN_LIMIT_PER_ADDRESS', 5, 1, 10_000),
     signInLimitPerIp: intFrom('INTAKE_SIGN_IN_LIMIT_PER_IP', 30, 1, 100_000),
+    /** a bearer token /metrics asks for; unset: none */
+    metricsToken: process.env.INTAKE_METRICS_TOKEN || null,
+    /** a port of its own for /metrics, /healthz and /readyz (0: any free one); unset: /metrics on PORT */
+    metricsPort: process.env.INTAKE_METRICS_PORT ? intFrom('INTAKE_METRICS_PORT', 9464, 0, 65535) : null,
+    /** after SIGTERM: how long /readyz says 503 before the listener closes (for a load balancer to notice) */
+    shutdownDelayMs: intFrom('INTAKE_SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+    /** after SIGTERM: the bound on finishing requests and jobs; past it the process exits 1 */
+    shutdownTimeoutMs: intFrom('INTAKE_SHUTDOWN_TIMEOUT_MS', 25_000, 1000, 600_000),
   };
 }
 export type Env = ReturnType<typeof loadEnv>;

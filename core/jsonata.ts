@@ -17,6 +17,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import jsonata from 'jsonata';
 import type { ThreadProgress, ThreadReply, ThreadResult, ThreadTask } from './jsonataThread.ts';
+import { timedEvaluation } from './metrics.ts';
 
 export interface CompiledExpression {
   readonly source: string;
@@ -240,7 +241,8 @@ class ExpressionPool {
     });
   }
 
-  private start(slot: Slot, task: Task): void {
+  private start(slot: Slot, untimed: Task): void {
+    const task = timedEvaluation(untimed);
     slot.task = task;
     slot.taskId = this.nextId++;
     slot.at = 0;

@@ -17,6 +17,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BlockList } from 'node:net';
 import { errorMessage, log } from '../core/log.ts';
+import { countAuthFailure, countInboundAnswer, type InboundReason } from '../core/metrics.ts';
 import { authConfigSchema, type AuthConfig } from '../core/webhookConfig.ts';
 import { arrivalTime, type Arrival } from './arrivalClock.ts';
 import { authenticate } from './auth/index.ts';
@@ -67,8 +68,16 @@ const SLUG = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
 const DECOY_AUTH: AuthConfig = authConfigSchema.parse({ auth_type: 'hmac_sha256' });
 const DECOY_SECRETS: ResolvedSecret[] = [{ kind: 'plaintext', value: randomBytes(32).toString('base64') }];
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
+/** Why a status was answered, where the status alone says it (the rest pass their reason). */
+function reasonOf(status: number, body: unknown): InboundReason {
+  if (status === 200) return (body as { duplicate?: unknown }).duplicate === true ? 'duplicate' : 'accepted';
+  if (status === 400) return typeof body === 'object' && body !== null && 'delivery_id' in body ? 'recorded_failed' : 'bad_request';
+  return ({ 401: 'unauthorized', 405: 'method_not_allowed', 413: 'too_large', 415: 'unsupported_media_type' } as Record<number, InboundReason>)[status] ?? 'other';
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>, reason?: InboundReason): void {
   if (res.headersSent || res.destroyed) return;
+  countInboundAnswer(status, reason ?? reasonOf(status, body));
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
@@ -78,10 +87,10 @@ function unauthorized(res: ServerResponse): void {
   sendJson(res, 401, UNAUTHORIZED_BODY);
 }
 
-function tooMany(res: ServerResponse, verdict: Extract<RateLimitVerdict, { limited: true }>): void {
+function tooMany(res: ServerResponse, verdict: Extract<RateLimitVerdict, { limited: true }>, reason: InboundReason): void {
   sendJson(res, 429, { error: 'rate limit exceeded', retry_after_seconds: verdict.retryAfterSeconds }, {
     'retry-after': String(verdict.retryAfterSeconds),
-  });
+  }, reason);
 }
 
 function flatHeaders(req: IncomingMessage): Record<string, string> {
@@ -116,11 +125,11 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
     const coarse = await options.rateLimiter.hit(sourceKey(sourceIp), options.sourceRateLimitPerMinute);
     if (coarse.limited) {
       req.resume();
-      return tooMany(res, coarse);
+      return tooMany(res, coarse, 'source_rate_limited');
     }
 
     const read = await readBody(req, options.bodyLimitBytes, options.bytesInFlight);
-    if (!read.ok) return sendJson(res, read.status, { error: read.error }, read.status === 503 ? { 'retry-after': '5' } : undefined);
+    if (!read.ok) return sendJson(res, read.status, { error: read.error }, read.status === 503 ? { 'retry-after': '5' } : undefined, read.status === 503 ? 'bytes_in_flight' : undefined);
     // The body is held until the answer is sent (it is recorded first): then its bytes are free.
     if (res.closed) options.bytesInFlight.release(read.held);
     else res.once('close', () => options.bytesInFlight.release(read.held));
@@ -143,6 +152,7 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
       receivedAt: arrival.date,
     };
     const rejection = (status: RejectionKind, reason: string, webhookId: string | null) => {
+      countAuthFailure(status);
       options.rejections.add({
         tenant: config!.tenant,
         inbound_webhook_id: webhookId,
@@ -160,6 +170,8 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
     const enabled = config ? (config.tenantEnabled ?? options.inboundWebhooksEnabledDefault) : false;
     if (!config || !enabled || !webhook || !webhook.isActive) {
       authenticate(unverified, DECOY_AUTH, DECOY_SECRETS, arrival.date); // the work a real check costs
+      if (!config) countAuthFailure('unknown_tenant');
+      else if (!enabled) countAuthFailure('tenant_disabled');
       if (!config) log.info('inbound: unknown tenant', { tenant_slug: tenantSlug, source_ip: sourceIp });
       else if (!enabled) log.info('inbound: inbound webhooks are switched off for the tenant', { tenant: config.tenant, webhook_slug: webhookSlug, source_ip: sourceIp });
       else {
@@ -177,7 +189,7 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
 
     // Verified requests only: a stranger cannot use up the sender's allowance.
     const verdict = await options.rateLimiter.hit(webhook.id, webhook.rateLimitPerMinute);
-    if (verdict.limited) return tooMany(res, verdict);
+    if (verdict.limited) return tooMany(res, verdict, 'webhook_rate_limited');
 
     const recorded = await record(auth.request, config.tenant, webhook, arrival, turn);
     sendJson(res, recorded.response_status, recorded.response_body);
@@ -240,14 +252,14 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
     const webhookSlug = decodeSegment(match[2]!);
     if (tenantSlug === null || webhookSlug === null) {
       req.resume();
-      sendJson(res, 400, { error: 'malformed percent-encoding in the path' });
+      sendJson(res, 400, { error: 'malformed percent-encoding in the path' }, undefined, 'malformed_path');
       return true;
     }
     receive(req, res, tenantSlug, webhookSlug, pathname, q === -1 ? '' : url.slice(q + 1)).catch((error: unknown) => {
       // Database outages and the like: the sender is told to retry (5xx), since the request was
       // not durably recorded.
       log.error('inbound: could not record a delivery', { error: errorMessage(error) });
-      sendJson(res, 503, { error: 'temporarily unable to record the request; retry later' }, { 'retry-after': '5' });
+      sendJson(res, 503, { error: 'temporarily unable to record the request; retry later' }, { 'retry-after': '5' }, 'database_unavailable');
     });
     return true;
   };

@@ -16,6 +16,7 @@
 // A batch with no uncommitted batch ahead of it is executed and committed in one step (one round
 // trip): nothing can overtake it, since the next batch only starts once it has returned. A lone
 // request on a quiet system is such a batch of one.
+import { observeReceiveBatch } from '../core/metrics.ts';
 
 export interface Pending<O> {
   /** one result per item, in order; handed to the callers once commit() has succeeded */
@@ -106,7 +107,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): { submit(ite
     executing = true;
     uncommitted++;
     const previous = lastFinished;
-    const finished = runBatch(batch, previous, alone)
+    const finished = observeReceiveBatch(batch.length, runBatch(batch, previous, alone))
       .catch((error: unknown) => {
         for (const w of batch) w.reject(error);
       })

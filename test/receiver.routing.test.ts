@@ -67,7 +67,8 @@ async function seenOf(res: Response) {
   return {
     status: res.status,
     body: Buffer.from(await res.arrayBuffer()).toString('hex'),
-    headers: [...res.headers].filter(([name]) => name !== 'date'),
+    // date and x-request-id differ per request whatever the answer
+    headers: [...res.headers].filter(([name]) => name !== 'date' && name !== 'x-request-id'),
   };
 }
 const at = (base: string, tenant: string, slug: string) => `${base}/api/inbound/${tenant}/${slug}`;
@@ -198,7 +199,7 @@ describe('methods and health', () => {
   it('serves /healthz', async () => {
     const res = await fetch(`${server.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok', worker: false });
+    expect(await res.json()).toEqual({ status: 'ok' });
   });
 });
 

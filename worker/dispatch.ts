@@ -40,6 +40,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { errorMessage, log } from '../core/log.ts';
+import { countDispatch, type DispatchOutcome } from '../core/metrics.ts';
 import { parseJson } from '../core/json.ts';
 import { ActionError, getAction, validateValues } from './actions/index.ts';
 import { finalFailureMessage, isPermanent, PermanentFailure, UUID } from './failures.ts';
@@ -89,6 +90,14 @@ interface WebhookRow {
 interface PendingRow {
   delivery_id: string;
   request_body: unknown;
+  received_at: Date;
+}
+
+/** The metrics' `action` label: a registered action's name, "workflow", or "unknown" (never free text). */
+function actionLabel(webhook: WebhookRow): string {
+  if (webhook.handler_type === 'workflow') return 'workflow';
+  const name = webhook.handler_config.action ?? '';
+  return getAction(name) ? name : 'unknown';
 }
 
 /**
@@ -155,8 +164,10 @@ export async function dispatchDelivery(
         [tenant, deliveryId, final, attempt.number - 1, Math.round(performance.now() - started)],
       );
       log.info('delivery failed', { tenant, delivery_id: deliveryId, error: final });
+      countDispatch('unknown', 'failed');
       return;
     }
+    countDispatch('unknown', 'retry');
     await pool.query(
       `update intake.inbound_webhook_deliveries set retry_count = $3, error_message = $4
         where tenant = $1 and delivery_id = $2 and dispatch_status = 'pending'`,
@@ -295,7 +306,7 @@ async function drain(
       `begin;
        select set_config('role', 'intake_app', true), set_config('intake.tenant', '${tenant}', true);
        ${opening}
-       select p.delivery_id, p.request_body::text as request_body
+       select p.delivery_id, p.request_body::text as request_body, p.received_at
          from intake.inbound_webhook_deliveries p
         where p.tenant = '${tenant}' and p.inbound_webhook_id = ${webhookOfDrain}
           and p.dispatch_status = 'pending' and ${taken}
@@ -338,6 +349,8 @@ async function drain(
     const failures: string[] = [];
     /** deliveries that failed transiently inside this drain and are not D: each gets its own job */
     const ownRetries: string[] = [];
+    /** the failures' outcomes, counted once the drain has committed */
+    const outcomes: DispatchOutcome[] = [];
     for (const [i, row] of pending.entries()) {
       const isD = row.delivery_id === deliveryId;
       reached ||= isD;
@@ -369,7 +382,9 @@ async function drain(
                         retry_count = greatest(retry_count, ${earlierAttempts}), duration_ms = ${Math.round(performance.now() - began)},
                         dispatched_at = clock_timestamp()`;
           log.info('delivery failed', { tenant, delivery_id: row.delivery_id, error: final });
+          outcomes.push('failed');
         } else if (isD) {
+          outcomes.push('retry');
           record = `set retry_count = greatest(retry_count, ${attempt.number}), error_message = ${client.escapeLiteral(retryMessage(attempt, message))}`;
           retry = error;
         } else {
@@ -377,6 +392,7 @@ async function drain(
           record = `set retry_count = greatest(retry_count, 1),
                         error_message = ${client.escapeLiteral(`attempt failed inside a drain of its webhook, will retry: ${message}`)}`;
           ownRetries.push(row.delivery_id);
+          outcomes.push('retry');
           log.debug('delivery failed inside a drain; its own job will retry it', { tenant, delivery_id: row.delivery_id, error: message });
         }
         failures.push(`update intake.inbound_webhook_deliveries ${record} where tenant = '${tenant}' and delivery_id = '${row.delivery_id}'`);
@@ -396,6 +412,10 @@ async function drain(
           and d.delivery_id = any('{${dispatched.map((d) => d.delivery_id).join(',')}}'::uuid[]); -- the primary key, whatever the estimates
        commit`,
     );
+    const action = actionLabel(webhook);
+    for (const outcome of outcomes) countDispatch(action, outcome);
+    const applied = new Set(dispatched.map((d) => d.delivery_id));
+    for (const row of pending) if (applied.has(row.delivery_id)) countDispatch(action, 'dispatched', row.received_at);
     if (deliveryId === null) return pending.length < DRAIN_LIMIT ? { state: 'done' } : { state: 'not reached' };
     return reached ? { state: 'done', ...(retry === undefined ? {} : { retry }) } : { state: 'not reached' };
   } catch (error) {
