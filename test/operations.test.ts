@@ -1,6 +1,7 @@
 // Running it: /healthz and /readyz, /metrics (its content after real traffic, the bearer token,
 // a port of its own), request ids, and the log's redaction of secret-bearing fields.
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, SECRET_FIELDS, withRequestId } from '../core/log.ts';
@@ -164,6 +165,20 @@ describe('/metrics', () => {
     } finally {
       await split.stop();
     }
+  });
+});
+
+describe('the dashboard and the docs', () => {
+  it('draw and explain only metrics that exist, and every intake_ metric is explained', async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const defined = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
+    const dashboard = readFileSync(new URL('../docs/grafana-dashboard.json', import.meta.url), 'utf8');
+    const exprs = [...dashboard.matchAll(/"expr": "((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string);
+    expect(exprs.length).toBeGreaterThan(20);
+    const drawn = new Set(exprs.flatMap((e) => [...e.matchAll(/\b((?:intake|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1]!.replace(/_(bucket|count|sum)$/, ''))));
+    expect([...drawn].filter((name) => !defined.has(name))).toEqual([]);
+    const doc = readFileSync(new URL('../docs/operations.md', import.meta.url), 'utf8');
+    expect([...defined].filter((name) => name.startsWith('intake_') && !doc.includes(`\`${name}\``))).toEqual([]);
   });
 });
 
