@@ -20,7 +20,7 @@ const LATENCY = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600];
 export type InboundReason =
   | 'accepted' | 'duplicate' | 'recorded_failed' | 'malformed_path' | 'unauthorized' | 'method_not_allowed'
   | 'too_large' | 'unsupported_media_type' | 'bad_request' | 'source_rate_limited' | 'webhook_rate_limited'
-  | 'bytes_in_flight' | 'database_unavailable' | 'shutting_down' | 'other';
+  | 'bytes_in_flight' | 'database_unavailable' | 'other';
 
 const inboundRequests = new client.Counter({
   name: 'intake_inbound_requests_total',

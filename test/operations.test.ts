@@ -1,9 +1,11 @@
 // Running it: /healthz and /readyz, /metrics (its content after real traffic, the bearer token,
 // a port of its own), request ids, and the log's redaction of secret-bearing fields.
 import { createHmac } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../core/env.ts';
 import { createLogger, SECRET_FIELDS, withRequestId } from '../core/log.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { actionWebhook, postSigned } from './support/inbound.ts';
@@ -166,6 +168,20 @@ describe('/metrics', () => {
       await split.stop();
     }
   });
+
+  it('is how a worker-only process serves /metrics and /readyz', async () => {
+    const worker = await startTestServer(db.url, { receiver: false, worker: true, env: { INTAKE_METRICS_PORT: '0' } });
+    try {
+      expect(worker.runtime.url).toBeNull();
+      const ready = await fetch(`${worker.runtime.opsUrl}/readyz`);
+      expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'ok', worker: 'running' } });
+      const text = await (await fetch(`${worker.runtime.opsUrl}/metrics`)).text();
+      expect(sample(text, 'intake_db_pool_connections', { pool: 'main', state: 'max' })).toBe(worker.env.dbPoolSize);
+      expect(sample(text, 'intake_worker_restarts_total')).toBe(0);
+    } finally {
+      await worker.stop();
+    }
+  });
 });
 
 describe('the dashboard and the docs', () => {
@@ -221,6 +237,20 @@ describe('the log', () => {
     for (const name of ['secret', 'password', 'token', 'api_key', 'connectionString', 'stripe-signature', 'request_body']) {
       expect(line![name], name).toBe('[redacted]');
     }
+  });
+
+  it('is readable lines (pino-pretty) in a terminal or with LOG_FORMAT=pretty, JSON otherwise, redacted either way', () => {
+    const script = `import { log } from './core/log.ts'; log.info('hello there', { tenant: 't-1', secret: 'PRETTY-SECRET' });`;
+    const run = (format: string) => spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: PROJECT_ROOT, env: { PATH: process.env.PATH ?? '', LOG_FORMAT: format, LOG_LEVEL: 'info' }, encoding: 'utf8',
+    }).stderr;
+    const pretty = run('pretty');
+    expect(pretty).toMatch(/INFO.*hello there/);
+    expect(pretty).toContain('t-1');
+    expect(pretty).not.toContain('{"level"');
+    expect(pretty).not.toContain('PRETTY-SECRET');
+    const json = JSON.parse(run('json').trim());
+    expect(json).toMatchObject({ level: 'info', msg: 'hello there', tenant: 't-1', secret: '[redacted]' });
   });
 
   it('honours the level', () => {
