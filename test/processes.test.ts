@@ -10,8 +10,9 @@
 //
 // Several processes on one database, as docs/scaling.md describes: two `intake receiver` and
 // two `intake worker` processes, loopback, under load from senders spread over both receivers
-// and three webhooks. Meanwhile `intake migrate` runs (a newer release's migrate while these
-// still serve: it reloads every SQL function under them). Then: every delivery accepted (200)
+// and three webhooks. Meanwhile `intake migrate` runs, as an upgrade runs it while the old
+// processes still serve (with no new migration here, what it does under them is reload every
+// SQL function, `create or replace`, and re-check graphile-worker's schema). Then: every delivery accepted (200)
 // is dispatched exactly once; nothing is left pending; no request got a 5xx, also during the
 // migrate; and one webhook's deliveries through one receiver took effect in arrival order
 // (docs/architecture.md "Order": order holds per receiver process).
