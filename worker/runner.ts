@@ -5,10 +5,12 @@
 // database went away mid-job): with its default unbatched completions that was an unhandled
 // rejection, which ended the whole process (`intake worker` exited 1, "the database system is
 // shutting down"). Batched completions (a delay of 0: the same statements, sent on the next tick)
-// route that failure to graphile-worker's own handler, which shuts the runner down cleanly; the
-// supervisor below then starts a new runner once the database answers again (backing off up to
-// RESTART_MAX_DELAY_MS). The jobs the old runner held are unlocked by the liveness sweep (its
-// worker ids no longer hold their advisory locks) and run again: a drain re-checks what is pending.
+// route that failure to graphile-worker's own handler, which starts shutting the runner down; that
+// shutdown need not finish while the database is gone, so its start is the signal. The supervisor
+// below then waits for the database to answer (backing off up to RESTART_MAX_DELAY_MS), gives the
+// old runner RETIRE_TIMEOUT_MS to end, drops its liveness connection and starts a new runner. The
+// jobs the old runner held are unlocked by the liveness sweep (its worker ids no longer hold
+// their advisory locks) and run again: a drain re-checks what is pending.
 import { Logger, run, type Runner } from 'graphile-worker';
 import type pg from 'pg';
 import { errorMessage, log } from '../core/log.ts';
@@ -45,13 +47,26 @@ const POLL_INTERVAL_MS = 2000;
 export const RESTART_MIN_DELAY_MS = 500;
 export const RESTART_MAX_DELAY_MS = 10_000;
 
-async function startRunner(pool: pg.Pool, options: WorkerOptions): Promise<Runner> {
+interface Generation {
+  runner: Runner;
+  stopLiveness(): Promise<void>;
+}
+
+/**
+ * One graphile-worker runner with its liveness connection. `goingDown` is called (once, or more:
+ * the caller keeps it idempotent) when the runner starts shutting down or has ended by itself.
+ */
+async function startRunner(pool: pg.Pool, options: WorkerOptions, goingDown: (error?: unknown) => void): Promise<Generation> {
   const afterCommit = process.env.INTAKE_FAULT_KILL_AFTER_DISPATCH_COMMIT === '1'
     ? () => process.kill(process.pid, 'SIGKILL') // tests only: die between commit and job completion
     : undefined;
   const dispatchOptions = { jsonataTimeoutMs: options.jsonataTimeoutMs, ...(afterCommit ? { afterCommit } : {}) };
   // Jobs of workers that died are run again within seconds, not after graphile-worker's 4 h.
   const liveness = await startLiveness(pool.options.connectionString ?? '');
+  // graphile-worker starts a shutdown of its own when it cannot record a job's outcome; its
+  // runner may then take long to end (or not end while the database is gone), so the shutdown's
+  // start is the signal, not the runner's end.
+  liveness.events.on('pool:gracefulShutdown', ({ message }) => goingDown(message));
   const runner = await run({
     pgPool: pool,
     events: liveness.events,
@@ -71,62 +86,87 @@ async function startRunner(pool: pg.Pool, options: WorkerOptions): Promise<Runne
     await liveness.stop();
     throw error;
   });
-  void runner.promise.finally(() => liveness.stop()).catch(() => {});
-  return runner;
+  void runner.promise.finally(() => liveness.stop()).then(() => goingDown(), goingDown);
+  return { runner, stopLiveness: () => liveness.stop() };
 }
+
+/** How long a runner that went down by itself is given to end before it is abandoned. */
+const RETIRE_TIMEOUT_MS = 5000;
 
 /** Starts the worker (failing if the database cannot be reached now); from then on it rides out outages. */
 export async function startWorker(pool: pg.Pool, options: WorkerOptions): Promise<Worker> {
-  let current: Runner | null = await startRunner(pool, options);
+  let current: Generation | null = null;
   let stopping = false;
   let wake: (() => void) | null = null;
   let restarting: Promise<void> | null = null;
 
-  const watch = (runner: Runner) => {
-    const ended = (error?: unknown) => {
-      if (stopping || current !== runner) return;
+  const launch = async (): Promise<Generation> => {
+    let generation: Generation | null = null;
+    let down = false;
+    generation = await startRunner(pool, options, (error?: unknown) => {
+      if (down || stopping) return;
+      down = true;
+      // before startRunner returned: it was never current, and the caller's catch retries
+      if (generation === null || current !== generation) return;
+      const old = generation;
       current = null;
       countWorkerRestart();
-      log.error('the job runner stopped on its own; starting a new one once the database answers', error === undefined ? undefined : { error: errorMessage(error) });
-      restarting = restart().finally(() => (restarting = null));
-    };
-    runner.promise.then(() => ended(), ended);
+      log.error('the job runner stopped on its own; starting a new one once the database answers',
+        error === undefined ? undefined : { error: errorMessage(error) });
+      restarting = restart(old).finally(() => (restarting = null));
+    });
+    if (down) {
+      await generation.runner.stop().catch(() => {});
+      await generation.stopLiveness();
+      throw new Error('the job runner went down as it started');
+    }
+    return generation;
   };
 
-  const restart = async () => {
+  const sleep = (ms: number) => new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    wake = () => (clearTimeout(timer), resolve());
+  }).finally(() => (wake = null));
+
+  /** Lets the old runner end (or abandons it), then starts a new one once the database answers. */
+  const restart = async (old: Generation) => {
+    let retired = false;
     for (let delay = RESTART_MIN_DELAY_MS; !stopping; delay = Math.min(delay * 2, RESTART_MAX_DELAY_MS)) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        wake = () => (clearTimeout(timer), resolve());
-      });
-      wake = null;
-      if (stopping) return;
+      await sleep(delay);
+      if (stopping) break;
       try {
-        const runner = await startRunner(pool, options);
-        if (stopping) {
-          await runner.stop();
-          return;
+        await pool.query('select 1');
+        if (!retired) {
+          // Its jobs are unlocked by the next liveness sweep once its liveness connection is gone.
+          await Promise.race([old.runner.stop().catch(() => {}), new Promise((resolve) => setTimeout(resolve, RETIRE_TIMEOUT_MS))]);
+          await old.stopLiveness();
+          retired = true;
         }
-        current = runner;
-        watch(runner);
+        const next = await launch();
+        if (stopping) {
+          await next.runner.stop().catch(() => {});
+          break;
+        }
+        current = next;
         log.info('the job runner is running again');
         return;
       } catch (error) {
         log.warn('the job runner could not start yet; trying again', { error: errorMessage(error), retry_in_ms: Math.min(delay * 2, RESTART_MAX_DELAY_MS) });
       }
     }
+    if (!retired) await old.stopLiveness();
   };
 
-  watch(current);
+  current = await launch();
   return {
     running: () => current !== null && !stopping,
     async stop() {
       stopping = true;
       wake?.();
       await restarting;
-      const runner = current;
+      const generation = current;
       current = null;
-      await runner?.stop();
+      await generation?.runner.stop();
     },
   };
 }

@@ -106,7 +106,10 @@ it('answers 503 while Postgres is down, 200 again within seconds, and dispatches
   await waitFor(async () => {
     const { rows } = await pool.query(`select count(*)::int as n from intake.inbound_webhook_deliveries where dispatch_status = 'pending'`);
     return rows[0].n === 0 ? true : undefined;
-  }, 60_000, 'every delivery to be dispatched');
+  }, 60_000, 'every delivery to be dispatched').catch(async (error: Error) => {
+    const { rows: jobs } = await pool.query(`select task_identifier, locked_by, locked_at, run_at, attempts, last_error from graphile_worker.jobs`);
+    throw new Error(`${error.message}; jobs: ${JSON.stringify(jobs).slice(0, 1500)}; the worker's log ends: ${workers.at(-1)!.stderr().slice(-3000)}`);
+  });
   const { rows: perTitle } = await pool.query(`select title, count(*)::int as n from psa.tickets group by title`);
   const tickets = new Map(perTitle.map((r) => [r.title as string, r.n as number]));
   const acceptedOnce = accepted.filter((a) => tickets.get(a.title) === 1).length;
@@ -121,7 +124,7 @@ it('answers 503 while Postgres is down, 200 again within seconds, and dispatches
   recordRow({
     scenario: '1. Postgres stopped under load, restarted',
     measured: 'answers while down; time to 200 after restart; tickets per 200',
-    numbers: `${answers.length} sent; while down: ${downSummary}; first 200 ${recoverySeconds.toFixed(2)} s after restart; ${acceptedOnce}/${accepted.length} accepted → exactly 1 ticket, ${doubled} doubled; worker process ${workerExit === null ? 'kept running' : `exited (${workerExit}: ${(first.stderr().split('\n').find((line) => /error/i.test(line)) ?? first.stderr().trim().split('\n').at(-1) ?? '').trim().slice(0, 80)}) and was restarted`}`,
+    numbers: `${answers.length} sent; while down: ${downSummary}; first 200 ${recoverySeconds.toFixed(2)} s after restart; ${acceptedOnce}/${accepted.length} accepted → exactly 1 ticket, ${doubled} doubled; worker process ${workerExit === null ? `kept running (its job runner restarted ${first.stderr().split('the job runner stopped on its own').length - 1}×)` : `exited (${workerExit}: ${(first.stderr().split('\n').find((line) => /error/i.test(line)) ?? first.stderr().trim().split('\n').at(-1) ?? '').trim().slice(0, 80)}) and was restarted`}`,
     pass,
   });
   expect(workerExit, `the worker process exited: ${first.stderr().slice(-400)}`).toBeNull();
