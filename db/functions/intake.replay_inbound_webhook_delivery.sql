@@ -1,18 +1,25 @@
--- The API's form of intake.replay_delivery(): replays and returns the new delivery row.
-create or replace function intake.replay_inbound_webhook_delivery(delivery_id uuid)
+-- It took one argument before configuration.
+drop function if exists intake.replay_inbound_webhook_delivery(uuid);
+
+-- The API's form of intake.replay_delivery(): replays and returns the new delivery row. A null
+-- configuration is the default, the current one.
+create or replace function intake.replay_inbound_webhook_delivery(delivery_id uuid, configuration intake.replay_configuration default 'current')
   returns intake.inbound_webhook_deliveries
-  language plpgsql volatile strict
+  language plpgsql volatile
   set search_path = pg_catalog
   as $$
 declare
   v_row intake.inbound_webhook_deliveries;
   v_id uuid;
 begin
-  v_id := intake.replay_delivery(replay_inbound_webhook_delivery.delivery_id);
+  if replay_inbound_webhook_delivery.delivery_id is null then
+    raise exception 'deliveryId is required' using errcode = '22023';
+  end if;
+  v_id := intake.replay_delivery(replay_inbound_webhook_delivery.delivery_id, coalesce(configuration, 'current'));
   select * into v_row from intake.inbound_webhook_deliveries d where d.delivery_id = v_id;
   return v_row;
 end
 $$;
-comment on function intake.replay_inbound_webhook_delivery(uuid) is
-  'Re-dispatches a delivery against the current config as a new delivery (needs inbound_webhook:replay) and returns it.';
-grant execute on function intake.replay_inbound_webhook_delivery(uuid) to intake_user;
+comment on function intake.replay_inbound_webhook_delivery(uuid, intake.replay_configuration) is
+  'Re-dispatches a delivery as a new delivery (needs inbound_webhook:replay) with the current configuration (default) or the one it was dispatched with, and returns it.';
+grant execute on function intake.replay_inbound_webhook_delivery(uuid, intake.replay_configuration) to intake_user;
