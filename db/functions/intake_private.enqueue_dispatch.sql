@@ -23,13 +23,7 @@ begin
   -- enqueues a pending delivery that exists, of the caller's tenant; its job_key makes a second
   -- call for the same delivery a no-op. Without a tenant set, p_tenant is taken on trust only
   -- from a caller that sees every tenant's rows anyway (a DBA's intake.replay_delivery() in psql).
-  if intake.current_tenant() is null then
-    if not intake_private.caller_sees_every_tenant() then
-      raise exception 'no tenant is set (intake.tenant): cannot enqueue delivery %', p_delivery_id using errcode = '42501';
-    end if;
-  elsif p_tenant is distinct from intake.current_tenant() then
-    raise exception 'delivery % is not of the current tenant', p_delivery_id using errcode = '42501';
-  end if;
+  perform intake_private.require_caller_tenant(p_tenant, format('delivery %s', p_delivery_id));
   select d.received_at into v_received_at
     from intake.inbound_webhook_deliveries d
    where d.tenant = p_tenant and d.delivery_id = p_delivery_id

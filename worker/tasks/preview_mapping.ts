@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { UserError } from '../../core/errors.ts';
 import { parseJson } from '../../core/json.ts';
 import { errorMessage } from '../../core/log.ts';
+import { asApp } from '../asApp.ts';
 import { previewMapping, previewToJson, type PreviewSource } from '../preview.ts';
 
 const payloadSchema = z.object({ tenant: z.uuid(), preview_id: z.uuid() });
@@ -24,10 +25,7 @@ interface PreviewRow {
 
 /** Runs one requested preview; what the task does, callable from tests. */
 export async function runMappingPreview(pool: pg.Pool, tenant: string, previewId: string, options: { jsonataTimeoutMs: number }): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
-    await client.query(`select set_config('role', 'intake_app', true), set_config('intake.tenant', $1, true)`, [tenant]);
+  await asApp(pool, tenant, async (client) => {
     const { rows } = await client.query<PreviewRow>(
       `select inbound_webhook_id, handler, delivery_id, body::text as body from intake.mapping_previews
         where tenant = $1 and preview_id = $2 and status = 'pending' for update`,
@@ -53,13 +51,7 @@ export async function runMappingPreview(pool: pg.Pool, tenant: string, previewId
       );
     }
     await client.query(`delete from intake.mapping_previews where tenant = $1 and requested_at < now() - interval '1 day'`, [tenant]);
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export function previewMappingTask(pool: pg.Pool, options: { jsonataTimeoutMs: number }): Task {
