@@ -254,7 +254,9 @@ export function describeOutcome(
 ): Pick<MappingPreview, 'outcome' | 'summary' | 'ok'> {
   const name = action.definition.name;
   const entity = action.definition.entityType.replaceAll('_', ' ');
-  const ref = typeof outcome.ticket_number === 'string' ? `${entity} ${outcome.ticket_number}` : entity;
+  // what the external id names: the action's entity, or the one it is told (a tag's entity_type)
+  const target = typeof values.entity_type === 'string' ? values.entity_type.replaceAll('_', ' ') : entity;
+  const ref = typeof outcome.ticket_number === 'string' ? `${target} ${outcome.ticket_number}` : target;
   const externalId = values.external_id;
   const match = externalId === undefined ? '' : ` matched by external id ${quote(externalId)}`;
   const creates = name.startsWith('create');
@@ -269,9 +271,18 @@ export function describeOutcome(
   if (outcome.created === false && upserts) {
     return { outcome: 'update', summary: `updates ${ref}${match}`, ok: true };
   }
-  const unchanged = outcome.duplicate_payment === true || outcome.changed === false || (Array.isArray(outcome.changed) && outcome.changed.length === 0);
+  if (typeof values.tag === 'string') {
+    return outcome.created === false
+      ? { outcome: 'skip', summary: `no change: ${ref}${match} already has tag ${quote(values.tag)}`, ok: true }
+      : { outcome: 'update', summary: `tags ${ref}${match} with ${quote(values.tag)}`, ok: true };
+  }
+  if (outcome.duplicate_payment === true) return { outcome: 'skip', summary: `no change: this payment is already recorded on ${ref}${match}`, ok: true };
+  const unchanged = outcome.changed === false || (Array.isArray(outcome.changed) && outcome.changed.length === 0);
   if (unchanged) return { outcome: 'skip', summary: `no change: ${ref}${match} already has these values`, ok: true };
 
+  if (typeof values.is_active === 'boolean') {
+    return { outcome: 'update', summary: `${values.is_active ? 'activates' : 'deactivates'} ${ref}${match}`, ok: true };
+  }
   // "Update ticket by external id" → "updates ticket T-000123 matched by external id 'A-1'"
   const [verb = '', ...rest] = action.definition.displayName.replace(/ by external id$/i, '').split(' ');
   const object = rest.join(' ');
