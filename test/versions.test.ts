@@ -158,3 +158,12 @@ describe('replay with the configuration a delivery was dispatched with', () => {
     });
   });
 });
+
+describe('the replay mutation', () => {
+  it('still requires deliveryId; configuration is optional', async () => {
+    const { __type } = await ok(admin, `{ __type(name: "ReplayInboundWebhookDeliveryInput") { inputFields { name type { kind name ofType { name } } } } }`);
+    const fields = Object.fromEntries(__type.inputFields.map((f: any) => [f.name, f.type]));
+    expect(fields.deliveryId).toEqual({ kind: 'NON_NULL', name: null, ofType: { name: 'UUID' } });
+    expect(fields.configuration).toEqual({ kind: 'ENUM', name: 'ReplayConfiguration', ofType: null });
+  });
+});

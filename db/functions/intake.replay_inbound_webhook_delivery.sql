@@ -1,21 +1,18 @@
 -- It took one argument before configuration.
 drop function if exists intake.replay_inbound_webhook_delivery(uuid);
 
--- The API's form of intake.replay_delivery(): replays and returns the new delivery row. A null
--- configuration is the default, the current one.
+-- The API's form of intake.replay_delivery(): replays and returns the new delivery row. Strict,
+-- so GraphQL's deliveryId stays required; configuration may be left out (the current one).
 create or replace function intake.replay_inbound_webhook_delivery(delivery_id uuid, configuration intake.replay_configuration default 'current')
   returns intake.inbound_webhook_deliveries
-  language plpgsql volatile
+  language plpgsql volatile strict
   set search_path = pg_catalog
   as $$
 declare
   v_row intake.inbound_webhook_deliveries;
   v_id uuid;
 begin
-  if replay_inbound_webhook_delivery.delivery_id is null then
-    raise exception 'deliveryId is required' using errcode = '22023';
-  end if;
-  v_id := intake.replay_delivery(replay_inbound_webhook_delivery.delivery_id, coalesce(configuration, 'current'));
+  v_id := intake.replay_delivery(replay_inbound_webhook_delivery.delivery_id, configuration);
   select * into v_row from intake.inbound_webhook_deliveries d where d.delivery_id = v_id;
   return v_row;
 end
