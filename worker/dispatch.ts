@@ -75,7 +75,7 @@ export interface Attempt {
   max: number;
 }
 
-export interface WebhookRow {
+interface WebhookRow {
   /** D's status, read under the drain lock */
   dispatch_status: string;
   inbound_webhook_id: string;
@@ -329,7 +329,9 @@ async function drain(
     // (rare: one more query only when the drain has one).
     const configs = await pinnedConfigs(client, webhook, pending);
     const configOf = (row: PendingRow): WebhookRow | undefined =>
-      row.dispatch_config_version === null ? webhook : configs.get(row.dispatch_config_version);
+      row.dispatch_config_version === null || row.dispatch_config_version === webhook.config_version
+        ? webhook
+        : configs.get(row.dispatch_config_version);
 
     // Every delivery's mapping is evaluated (pure JavaScript) before the first action runs: the
     // locks actions take (a tenant's ticket counter, say) are held until the drain commits, so
@@ -428,7 +430,8 @@ async function drain(
  * (the versions table keeps each in the API's shape: handler with its type).
  */
 async function pinnedConfigs(client: pg.PoolClient, webhook: WebhookRow, pending: readonly PendingRow[]): Promise<Map<number, WebhookRow>> {
-  const versions = [...new Set(pending.map((row) => row.dispatch_config_version).filter((v): v is number => v !== null))];
+  const versions = [...new Set(pending.map((row) => row.dispatch_config_version)
+    .filter((v): v is number => v !== null && v !== webhook.config_version))];
   const configs = new Map<number, WebhookRow>();
   if (versions.length === 0) return configs;
   const { rows } = await client.query<{ version: number; config: { slug: string; mapping_namespace: string | null; handler: Record<string, unknown> } }>(
@@ -441,7 +444,7 @@ async function pinnedConfigs(client: pg.PoolClient, webhook: WebhookRow, pending
 }
 
 /** A webhook as a configuration version describes it (the versions table's config). */
-export function webhookAtVersion(
+function webhookAtVersion(
   webhook: Pick<WebhookRow, 'inbound_webhook_id'>,
   version: number,
   config: { slug: string; mapping_namespace: string | null; handler: Record<string, unknown> },
