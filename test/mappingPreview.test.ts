@@ -155,6 +155,8 @@ describe('previewMapping on a delivery or a pasted body', () => {
     });
     const onSample = await preview(admin, { inboundWebhookId: alerts.id, handler: { handler_type: 'workflow', workflow_id: workflow.id } });
     expect(onSample.envelope).toMatchObject({ source: 'alerts', body: alert, delivery_id: null, verified: true });
+    expect(await failure(admin, PREVIEW, { input: { inboundWebhookId: alerts.id, handler: { handler_type: 'workflow', workflow_id: workflow.id }, body: { a: 'nul\u0000' } } }))
+      .toMatchObject({ code: 'VALIDATION', message: expect.stringMatching(/^body: cannot be stored: /) });
   });
 
   it('refuses bad input with a clear error', async () => {

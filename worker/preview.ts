@@ -311,7 +311,11 @@ async function previewWorkflow(
                   jsonb_build_object('request_body', $2::jsonb, 'received_at', now(), 'auth_status', $3::text,
                                      'is_test', false, 'is_replay', false))) as envelope`,
         [webhook.slug, JSON.stringify(input ?? null), source.kind === 'sample' ? 'verified' : 'rejected_no_auth'],
-      );
+      ).catch((error: { code?: string; message?: string }) => {
+        // a body jsonb cannot hold (\u0000): the receiver would have refused it too
+        if (error.code?.startsWith('22')) throw new UserError('validation', `body: cannot be stored: ${error.message}`, { field: 'body' });
+        throw error;
+      });
   const envelope = rows[0]?.envelope ?? null;
   try {
     const workflow = await activeWorkflow(client, webhook.tenant, workflowId, false);
