@@ -112,10 +112,16 @@ describe('previewMapping on the captured sample', () => {
   });
 
   it('reports a syntax error and a runaway expression on their own field, evaluated off the main thread', async () => {
-    const result = await preview(admin, {
+    const running = preview(admin, {
       inboundWebhookId: alerts.id,
       handler: ticketDraft({ title: 'status', description: 'alerts[0.labels', external_id: '$match($pad("", 40, "a") & "!", /(a+)+$/)' }),
     });
+    // while the catastrophic regex runs (it would never end on its own), the server answers
+    let previewDone = false;
+    void running.then(() => { previewDone = true; }, () => {});
+    await ok(viewer, '{ currentPermissions }');
+    expect(previewDone).toBe(false);
+    const result = await running;
     // one evaluation, as the dispatch's: the thread stopped in external_id took the others' results with it
     expect(field(result, 'external_id').problem).toMatch(/^JSONata evaluation timeout: it ran longer than 300 ms .*\(D1012\)$/);
     expect(field(result, 'title')).toMatchObject({ value: null, severity: 'error', problem: expect.stringMatching(/^not evaluated: the evaluation stopped: /) });
