@@ -276,6 +276,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/inbound-webhooks/{id}/deliveries/{deliveryId}/use-as-sample": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id */
+                id: components["parameters"]["WebhookId"];
+                /** @description The delivery's id */
+                deliveryId: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make the delivery's body the webhook's sample
+         * @description Needs inbound_webhook:update. As a captured request would be (an open capture window closes); 400 for a delivery whose body could not be parsed.
+         */
+        post: operations["useDeliveryAsSample"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/inbound-webhooks/{id}/deliveries/{deliveryId}/replay": {
         parameters: {
             query?: never;
@@ -1235,6 +1260,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InboundWebhookDelivery"];
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    useDeliveryAsSample: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id */
+                id: components["parameters"]["WebhookId"];
+                /** @description The delivery's id */
+                deliveryId: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook with its new sample */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundWebhookConfig"];
                 };
             };
             400: components["responses"]["ValidationError"];

@@ -177,6 +177,21 @@ describe('previewMapping on a delivery or a pasted body', () => {
   });
 });
 
+describe('use a delivery as the sample', () => {
+  it('makes its body the sample the dry run uses by default, without a new configuration version', async () => {
+    const USE = `mutation ($id: UUID!) { useDeliveryAsSample(input: {deliveryId: $id}) { inboundWebhook { samplePayload currentVersion } } }`;
+    const before = (await ok(admin, `query ($id: UUID!) { inboundWebhook(inboundWebhookId: $id) { currentVersion } }`, { id: updates.id })).inboundWebhook;
+    const delivery = await deliver(db.pool, server.url, 'acme', updates, { id: 'A-1', status: 'In Progress' });
+    expect(await failure(viewer, USE, { id: delivery.delivery_id })).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await failure(otherTenant, USE, { id: delivery.delivery_id })).toMatchObject({ code: 'NOT_FOUND' });
+    const used = await ok(admin, USE, { id: delivery.delivery_id });
+    expect(used.useDeliveryAsSample.inboundWebhook).toEqual({ samplePayload: { id: 'A-1', status: 'In Progress' }, currentVersion: before.currentVersion });
+    const result = await preview(admin, { inboundWebhookId: updates.id, handler: { field_mapping: { external_id: 'id', status: 'status' } } });
+    expect(result).toMatchObject({ source: 'sample', outcome: 'skip', summary: `no change: ticket T-000001 matched by external id 'A-1' already has these values` });
+    await db.pool.query(`update intake.inbound_webhooks set sample_payload = null where inbound_webhook_id = $1`, [updates.id]);
+  });
+});
+
 describe('tenant isolation', () => {
   it("another tenant can neither preview this tenant's webhook nor use its delivery", async () => {
     expect(await failure(otherTenant, PREVIEW, { input: { inboundWebhookId: alerts.id, handler: ticketDraft({ title: 'title' }), body: {} } }))
