@@ -6,7 +6,7 @@
 // permission again: these functions add the Node-side checks, never replace the SQL ones.
 import { randomUUID } from 'node:crypto';
 import { UserError } from '../core/errors.ts';
-import { authConfigSchema, type AuthType, type WebhookCreate } from '../core/webhookConfig.ts';
+import { authConfigSchema, mergeTypedSetting, type AuthType, type WebhookCreate } from '../core/webhookConfig.ts';
 import { checkBroughtSecret, newSecretFor, sealSecret, validateWebhookInput, webhookColumns, webhookInputFromRow } from '../core/webhookRules.ts';
 import { publicWebhookUrl } from '../core/webhooks.ts';
 import type { Claims } from './auth.ts';
@@ -20,6 +20,8 @@ export interface SqlClient {
 export interface WebhookServiceOptions {
   masterKey: Buffer;
   publicUrl: string;
+  /** INTAKE_JSONATA_TIMEOUT_MS, for dry runs (previewMapping); default 1000 */
+  jsonataTimeoutMs?: number;
 }
 
 export const DEFAULT_GRACE_SECONDS = 86_400;
@@ -98,10 +100,7 @@ export function applyPatch(current: Record<string, unknown>, patch: Record<strin
   const next: Record<string, unknown> = { ...current };
   for (const [key, value] of Object.entries(patch)) {
     if ((key === 'auth' || key === 'handler') && isObject(value) && isObject(current[key])) {
-      const typeKey = key === 'auth' ? 'auth_type' : 'handler_type';
-      next[key] = value[typeKey] === undefined || value[typeKey] === (current[key] as Record<string, unknown>)[typeKey]
-        ? { ...(current[key] as Record<string, unknown>), ...value }
-        : value;
+      next[key] = mergeTypedSetting(current[key], value, key === 'auth' ? 'auth_type' : 'handler_type');
     } else {
       next[key] = value;
     }
@@ -113,13 +112,17 @@ export async function updateWebhookAs(client: SqlClient, id: string, patch: unkn
   await requirePermission(client, 'update');
   if (!isObject(patch)) throw new ApiRequestError('VALIDATION', 'patch: must be an object of settings to change');
   const current = await readWebhook(client, id);
-  const input = applyPatch(webhookInputFromRow(current as unknown as Parameters<typeof webhookInputFromRow>[0]), patch);
+  return storeWebhook(client, current, applyPatch(webhookInputFromRow(current as unknown as Parameters<typeof webhookInputFromRow>[0]), patch));
+}
+
+/** Stores a validated configuration over the current one (the auth type stays). */
+export async function storeWebhook(client: SqlClient, current: WebhookRow, input: WebhookCreate): Promise<WebhookRow> {
   if (input.auth.auth_type !== current.auth_type) {
     throw new ApiRequestError('VALIDATION', `auth.auth_type: cannot change from ${current.auth_type} to ${input.auth.auth_type}; create a new webhook instead`);
   }
   const { rows } = await client.query<WebhookRow>({
     text: 'select * from intake.update_inbound_webhook($1, $2)',
-    values: [id, JSON.stringify(webhookColumns(input))],
+    values: [current.inbound_webhook_id, JSON.stringify(webhookColumns(input))],
   });
   return rows[0]!;
 }

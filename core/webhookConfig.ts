@@ -169,6 +169,15 @@ export function authNeedsSecret(authType: AuthType): boolean {
   return authType !== 'ip_allowlist';
 }
 
+/**
+ * A patch of `auth` or `handler` over the current one: without its type (or with the same type)
+ * it merges into the current settings (so `{field_mapping: …}` keeps the action); with another
+ * type it replaces them. One rule for updates (api/webhooks.ts) and dry runs (worker/preview.ts).
+ */
+export function mergeTypedSetting(current: Record<string, unknown>, patch: Record<string, unknown>, typeKey: 'auth_type' | 'handler_type'): Record<string, unknown> {
+  return patch[typeKey] === undefined || patch[typeKey] === current[typeKey] ? { ...current, ...patch } : patch;
+}
+
 /** Formats one line per zod issue, naming the field: `auth.cidrs.0: must be …`. */
 export function formatZodError(error: z.ZodError): string {
   return error.issues

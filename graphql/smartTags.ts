@@ -81,6 +81,10 @@ export const IntakeSmartTagsPlugin = jsonPgSmartTags({
         },
       },
       'intake.undispatched_deliveries': { tags: hidden },
+      // InboundWebhook.versions and previewMapping are graphql/plugins/mappingPreview.ts; the
+      // previews table is psql's (intake.request_mapping_preview)
+      'intake.inbound_webhook_versions': { tags: hidden },
+      'intake.mapping_previews': { tags: hidden },
     },
     constraint: {
       // lookups by (tenant, …) would make clients name their tenant: the virtual unique
@@ -129,6 +133,7 @@ export const IntakeSmartTagsPlugin = jsonPgSmartTags({
       'intake.set_inbound_webhook_active': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhook' } },
       'intake.start_sample_capture': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhook' } },
       'intake.clear_sample': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhook' } },
+      'intake.use_delivery_as_sample': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhook' } },
       'intake.replay_inbound_webhook_delivery': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhookDelivery' } },
       'intake.send_test_delivery': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhookDelivery' } },
     },

@@ -1,11 +1,12 @@
 // /api/v1/inbound-webhooks/{id}/deliveries[/{deliveryId}[/replay]]: the delivery log, newest
-// first with keyset (cursor) pagination, and replays through intake.replay_inbound_webhook_delivery.
+// first with keyset (cursor) pagination, replays through intake.replay_inbound_webhook_delivery, and
+// "use as sample" through intake.use_delivery_as_sample.
 import { Router } from 'express';
 import { ApiRequestError } from '../errors.ts';
 import { withClaims } from '../settings.ts';
-import { readWebhook, requirePermission } from '../webhooks.ts';
-import { route, uuidParam } from './http.ts';
-import { deliveryToApi, type DeliveryRow } from './representation.ts';
+import { readWebhook, requirePermission, type WebhookRow } from '../webhooks.ts';
+import { objectBody, onlyKeys, route, uuidParam } from './http.ts';
+import { deliveryToApi, webhookToApi, type DeliveryRow } from './representation.ts';
 import type { RestOptions } from './webhooks.ts';
 
 const STATUSES = ['pending', 'dispatched', 'duplicate', 'failed'] as const;
@@ -98,15 +99,32 @@ export function deliveryRoutes(options: RestOptions): Router {
     return { status: 200, body: deliveryToApi(row) };
   });
 
-  route(router, 'post', '/api/v1/inbound-webhooks/{id}/deliveries/{deliveryId}/replay', async ({ claims, params }) => {
+  route(router, 'post', '/api/v1/inbound-webhooks/{id}/deliveries/{deliveryId}/replay', async ({ claims, params, body }) => {
     const id = uuidParam('id', params.id);
     const deliveryId = uuidParam('deliveryId', params.deliveryId);
+    const input = objectBody(body, false);
+    onlyKeys(input, ['configuration']);
+    const configuration = input.configuration ?? 'current';
+    if (configuration !== 'current' && configuration !== 'dispatched') {
+      throw new ApiRequestError('VALIDATION', 'configuration: must be current or dispatched', { field: 'configuration' });
+    }
     const row = await withClaims(pool, claims, async (client) => {
       await requirePermission(client, 'replay');
       await deliveryOf(client, id, deliveryId);
-      return (await client.query<DeliveryRow>('select * from intake.replay_inbound_webhook_delivery($1)', [deliveryId])).rows[0]!;
+      return (await client.query<DeliveryRow>('select * from intake.replay_inbound_webhook_delivery($1, $2)', [deliveryId, configuration])).rows[0]!;
     });
     return { status: 202, body: deliveryToApi(row) };
+  });
+
+  route(router, 'post', '/api/v1/inbound-webhooks/{id}/deliveries/{deliveryId}/use-as-sample', async ({ claims, params }) => {
+    const id = uuidParam('id', params.id);
+    const deliveryId = uuidParam('deliveryId', params.deliveryId);
+    const row = await withClaims(pool, claims, async (client) => {
+      await requirePermission(client, 'update');
+      await deliveryOf(client, id, deliveryId);
+      return (await client.query<WebhookRow>('select * from intake.use_delivery_as_sample($1)', [deliveryId])).rows[0]!;
+    });
+    return { status: 200, body: webhookToApi(row, claims.tenantSlug, options) };
   });
 
   return router;
