@@ -3,7 +3,7 @@
 // mapping or an idempotency expression that overruns fails its own delivery, with the reason.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeExpressionPool, compileExpression, ExpressionError } from '../core/jsonata.ts';
+import { closeExpressionPool, compileExpression, configureExpressionPool, ExpressionError, expressionPoolState } from '../core/jsonata.ts';
 import { drainWebhook } from '../worker/dispatch.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { postSigned } from './support/inbound.ts';
@@ -45,6 +45,38 @@ describe('evaluation on worker threads', () => {
     // without the share it queues behind the runaways, each holding its thread for a second
     expect(performance.now() - started).toBeLessThan(700);
     for (const error of await Promise.all(runaway)) expect((error as ExpressionError).code).toBe('D1012');
+  });
+
+  it('an owner whose evaluation was stopped waits for the new thread; the one left stays with the others', async () => {
+    await closeExpressionPool();
+    const before = configureExpressionPool({ threads: 2 });
+    try {
+      const evil = compileExpression(CATASTROPHIC, { timeoutMs: 100, owner: 'evil-respawn' });
+      const calm = compileExpression('a & "!"', { timeoutMs: 1000, owner: 'calm-respawn' });
+      let firstStopped!: () => void;
+      const stopped = new Promise<void>((resolve) => (firstStopped = resolve));
+      let done = false;
+      const runaways = Promise.all(Array.from({ length: 5 }, () => evil.evaluate(EVIL).catch((e: unknown) => (firstStopped(), e))))
+        .finally(() => (done = true));
+      await stopped;
+      // From the first stop on, on every turn of the event loop: while the runaway owner holds a
+      // thread, a ready one is left that it does not hold. Before, the stopped thread's owner
+      // took the only ready thread while its replacement started, and everyone else waited.
+      const unfair: unknown[] = [];
+      let turns = 0;
+      while (!done) {
+        const { threads } = expressionPoolState();
+        if (threads.some((t) => t.owner === 'evil-respawn') && !threads.some((t) => t.ready && t.owner !== 'evil-respawn')) unfair.push(threads);
+        if (++turns % 25 === 0) expect(await calm.evaluate({ a: 'ok' })).toBe('ok!');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(turns).toBeGreaterThan(100);
+      expect(unfair).toEqual([]);
+      for (const error of await runaways) expect((error as ExpressionError).code).toBe('D1012');
+    } finally {
+      await closeExpressionPool();
+      configureExpressionPool(before);
+    }
   });
 
   it('each evaluation has its limit to itself, also 100 at once', async () => {
