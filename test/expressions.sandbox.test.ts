@@ -116,6 +116,23 @@ describe('evaluation on worker threads', () => {
       .toEqual(['xyxab', 'ab  ', 'a,b', 'A1true[1]{"x":1}0.5']);
   });
 
+  it('bounds $replace and $string before they build: a long replacement over a long body fails with the reason', async () => {
+    const body = { s: 'a'.repeat(200_000), r: 'b'.repeat(200_000) };
+    // Before, each of these built (or, under $length, flattened) 4e10 characters: the process aborted.
+    for (const source of ['$length($replace(s, "a", r))', '$length($replace(s, /a/, r))', '$length($replace(s, /(a)/, "$1$1$1$1$1$1"))']) {
+      const error = await failure(compileExpression(source, { timeoutMs: 20_000 }).evaluate(body));
+      expect(error.code).toBe('OUTPUT_LIMIT');
+      expect(error.message).toMatch(/\$replace would be longer than 1048576 characters/);
+    }
+    const repeated = await failure(compileExpression('($s := s; $length($string([1..100].($s))))', { timeoutMs: 20_000 }).evaluate(body));
+    expect(repeated.message).toMatch(/\$string would be longer than/);
+    // within the bound, jsonata's own meaning: $0, groups, $$, a limit, a function, a string pattern
+    expect(await compileExpression(
+      '[$replace("abcabc", /(b)(c)/, "[$2$1$0$$]"), $replace("a.b.c", ".", "--", 1), $replace("x1y22", /\\d+/, function($m) { "<" & $m.match & ">" }), $replace(s, "a", "bb") ~> $length(), $string({"n": [1, true, null]})]',
+      { timeoutMs: 20_000 },
+    ).evaluate({ s: 'a'.repeat(1000) })).toEqual(['a[cbbc$]a[cbbc$]', 'a--b.c', 'x<1>y<22>', 2000, '{"n":[1,true,null]}']);
+  });
+
   it('a syntax error is still refused when compiling, on the calling thread', () => {
     expect(() => compileExpression('a +', { timeoutMs: 100 })).toThrow(ExpressionError);
   });
