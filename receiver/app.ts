@@ -13,14 +13,13 @@
 // It is served straight from node:http, ahead of the Express app that serves everything else
 // (health, GraphQL, REST): Express's routing and response helpers cost more per request than the
 // rest of this path together (bench/README.md), and this is the path senders load.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BlockList } from 'node:net';
 import { errorMessage, log } from '../core/log.ts';
-import { authConfigSchema, type AuthConfig } from '../core/webhookConfig.ts';
 import { arrivalTime, type Arrival } from './arrivalClock.ts';
-import { authenticate } from './auth/index.ts';
-import type { ResolvedSecret, UnverifiedRequest, VerifiedRequest } from './auth/types.ts';
+import { authenticate, authenticateDecoy } from './auth/index.ts';
+import type { UnverifiedRequest, VerifiedRequest } from './auth/types.ts';
 import { parseBody } from './body.ts';
 import { resolveClientIp } from './clientIp.ts';
 import type { ConfigCache, WebhookConfig } from './configCache.ts';
@@ -61,11 +60,6 @@ const UNAUTHORIZED_BODY = JSON.stringify({ error: 'unauthorized' });
 
 /** Slugs as the schema allows them (psa.tenants, intake.inbound_webhooks): anything else is unknown. */
 const SLUG = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
-
-// What a request with no webhook to check against is checked against, so that it costs what a
-// bad signature costs: an HMAC-SHA256 over its body with a key nobody has.
-const DECOY_AUTH: AuthConfig = authConfigSchema.parse({ auth_type: 'hmac_sha256' });
-const DECOY_SECRETS: ResolvedSecret[] = [{ kind: 'plaintext', value: randomBytes(32).toString('base64') }];
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
   if (res.headersSent || res.destroyed) return;
@@ -131,7 +125,8 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
     const turn = sequencer.take(`${tenantSlug}/${webhookSlug}`);
     res.once('close', turn.done);
 
-    const config = SLUG.test(tenantSlug) && SLUG.test(webhookSlug) ? await options.cache.get(tenantSlug, webhookSlug) : null;
+    // (a slug no tenant or webhook can have is awaited too: the same turns of the event loop)
+    const config = await (SLUG.test(tenantSlug) && SLUG.test(webhookSlug) ? options.cache.get(tenantSlug, webhookSlug) : null);
     const unverified: UnverifiedRequest = {
       method: req.method!,
       path: pathname,
@@ -144,7 +139,8 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
     };
     const rejection = (status: RejectionKind, reason: string, webhookId: string | null) => {
       options.rejections.add({
-        tenant: config!.tenant,
+        // none for an unknown tenant, nor for one whose inbound webhooks are off: counted, not written
+        tenant: config && enabled ? config.tenant : null,
         inbound_webhook_id: webhookId,
         webhook_slug: webhookSlug,
         auth_status: status,
@@ -159,13 +155,12 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
     const webhook = config?.webhook;
     const enabled = config ? (config.tenantEnabled ?? options.inboundWebhooksEnabledDefault) : false;
     if (!config || !enabled || !webhook || !webhook.isActive) {
-      authenticate(unverified, DECOY_AUTH, DECOY_SECRETS, arrival.date); // the work a real check costs
-      if (!config) log.info('inbound: unknown tenant', { tenant_slug: tenantSlug, source_ip: sourceIp });
-      else if (!enabled) log.info('inbound: inbound webhooks are switched off for the tenant', { tenant: config.tenant, webhook_slug: webhookSlug, source_ip: sourceIp });
-      else {
-        const status = webhook ? 'inactive_webhook' : 'unknown_webhook';
-        rejection(status, `${status.replace('_', ' ')} "${webhookSlug}"`, webhook?.id ?? null);
-      }
+      authenticateDecoy(unverified, arrival.date); // a refusal's work (./auth/index.ts)
+      const status = webhook ? 'inactive_webhook' : 'unknown_webhook';
+      const reason = !config ? `unknown tenant "${tenantSlug}"`
+        : !enabled ? 'inbound webhooks are switched off for the tenant'
+          : `${status.replace('_', ' ')} "${webhookSlug}"`;
+      rejection(status, reason, webhook?.id ?? null);
       return unauthorized(res);
     }
 

@@ -2,6 +2,7 @@
 // compares decoded bytes with timingSafeEqual and treats a length mismatch as a plain "no".
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Rejection, UnverifiedRequest, VerifyResult } from '../types.ts';
+import { authWork } from '../work.ts';
 
 export const OK: VerifyResult = { ok: true };
 
@@ -21,6 +22,7 @@ export function headerValue(request: UnverifiedRequest, name: string): string | 
 
 /** HMAC-SHA256 over the parts in order (strings as utf8, buffers as-is, so the raw body is never re-encoded). */
 export function hmacSha256(key: string | Buffer, ...parts: (string | Buffer)[]): Buffer {
+  authWork.bodyMacs++;
   const mac = createHmac('sha256', key);
   for (const part of parts) mac.update(part);
   return mac.digest();
