@@ -13,10 +13,11 @@
 // It is served straight from node:http, ahead of the Express app that serves everything else
 // (health, GraphQL, REST): Express's routing and response helpers cost more per request than the
 // rest of this path together (bench/README.md), and this is the path senders load.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BlockList } from 'node:net';
 import { errorMessage, log } from '../core/log.ts';
+import { signsTimestamp } from '../core/webhookConfig.ts';
 import { arrivalTime, type Arrival } from './arrivalClock.ts';
 import { authenticate, authenticateDecoy } from './auth/index.ts';
 import type { UnverifiedRequest, VerifiedRequest } from './auth/types.ts';
@@ -45,6 +46,8 @@ export interface ReceiverOptions {
   trustedProxies: BlockList | null;
   publicUrl: string;
   jsonataTimeoutMs: number;
+  /** a repeat of a request signed without a timestamp is a duplicate too (INTAKE_DEDUPE_UNTIMESTAMPED_REPLAYS) */
+  dedupeUntimestampedReplays: boolean;
 }
 
 /** Handles the request when it is for the inbound path (true), or leaves it alone (false). */
@@ -174,11 +177,16 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
     const verdict = await options.rateLimiter.hit(webhook.id, webhook.rateLimitPerMinute);
     if (verdict.limited) return tooMany(res, verdict);
 
-    const recorded = await record(auth.request, config.tenant, webhook, arrival, turn);
+    // A digest of the signature that verified it, not the signature itself: the same one again
+    // is a replay (docs/receiver.md, "Replays"). Where the signature covers no timestamp, the
+    // same body again may be the sender's next event, so only when the operator says so.
+    const replayDigest = auth.signature && (options.dedupeUntimestampedReplays || signsTimestamp(webhook.auth))
+      ? createHash('sha256').update(auth.signature).digest('hex') : null;
+    const recorded = await record(auth.request, config.tenant, webhook, arrival, turn, replayDigest);
     sendJson(res, recorded.response_status, recorded.response_body);
   }
 
-  async function record(request: VerifiedRequest, tenant: string, webhook: WebhookConfig, arrival: Arrival, turn: Turn) {
+  async function record(request: VerifiedRequest, tenant: string, webhook: WebhookConfig, arrival: Arrival, turn: Turn, replayDigest: string | null) {
     const body = parseBody(request.rawBody, request.headers['content-type']);
     let key: string | null = null;
     let failure: string | null = body.ok ? null : body.error;
@@ -214,6 +222,7 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
       received_at: arrival.iso,
       failure,
       failure_status: body.ok ? (failure === null ? null : 400) : body.status,
+      replay_digest: replayDigest,
       raw_text: body.ok ? body.text : undefined,
     });
     turn.done(); // submit() queued it synchronously: later requests may follow now

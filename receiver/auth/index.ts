@@ -41,7 +41,7 @@ export function authenticate(
   config: AuthConfig,
   secrets: readonly ResolvedSecret[],
   now = new Date(),
-): { ok: true; request: VerifiedRequest } | Rejection {
+): { ok: true; request: VerifiedRequest; signature?: Buffer } | Rejection {
   const macs = authWork.bodyMacs;
   const hashes = authWork.tokenHashes;
   // The map is keyed by auth_type, so the scheme always matches the config's variant.
@@ -54,7 +54,7 @@ export function authenticate(
     const message = error instanceof Error ? error.message : String(error);
     result = { ok: false, status: failureStatus[config.auth_type], reason: `${config.auth_type} verifier failed: ${message}` } as const;
   }
-  if (result.ok) return { ok: true, request: request as VerifiedRequest };
+  if (result.ok) return { ok: true, request: request as VerifiedRequest, ...(result.signature ? { signature: result.signature } : {}) };
   for (let i = authWork.bodyMacs - macs; i < REFUSAL_WORK.bodyMacs; i++) hmacSha256(PAD_KEY, request.rawBody);
   for (let i = authWork.tokenHashes - hashes; i < REFUSAL_WORK.tokenHashes; i++) tokenMatches(request.headers.authorization ?? '', PAD_DIGEST);
   return result;

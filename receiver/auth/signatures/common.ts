@@ -4,7 +4,10 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Rejection, UnverifiedRequest, VerifyResult } from '../types.ts';
 import { authWork } from '../work.ts';
 
-export const OK: VerifyResult = { ok: true };
+/** A signature that matched: `expected`, the HMAC the request was checked against. */
+export function signedBy(expected: Buffer): VerifyResult {
+  return { ok: true, signature: expected };
+}
 
 export function rejectSignature(reason: string): Rejection {
   return { ok: false, status: 'rejected_signature', reason };
@@ -43,6 +46,8 @@ export function decodeBase64(text: string): Buffer | null {
   return Buffer.from(text, 'base64');
 }
 
+const FRESH: VerifyResult = { ok: true };
+
 /**
  * Checks a unix timestamp header value against `now`, in both directions, so a captured request
  * cannot be replayed later and a forged future timestamp buys no extra replay window.
@@ -61,5 +66,5 @@ export function checkTimestamp(
   if (Math.abs(now.getTime() / 1000 - seconds) > toleranceSeconds) {
     return rejectSignature(`${header}: timestamp ${text} is outside the ${toleranceSeconds} s tolerance`);
   }
-  return OK;
+  return FRESH;
 }
