@@ -59,6 +59,7 @@ export function loadEnv() {
     redisCommandTimeoutMs: intFrom('INTAKE_REDIS_COMMAND_TIMEOUT_MS', 500, 10, 60_000),
     redisConnectTimeoutMs: intFrom('INTAKE_REDIS_CONNECT_TIMEOUT_MS', 2000, 10, 60_000),
     rateLimitFailClosed: boolFrom('INTAKE_RATE_LIMIT_FAIL_CLOSED', false),
+    dedupeUntimestampedReplays: boolFrom('INTAKE_DEDUPE_UNTIMESTAMPED_REPLAYS', false),
     apiPoolSize: intFrom('INTAKE_API_POOL_SIZE', 10, 1, 1000),
     receiveBatchMax: intFrom('INTAKE_RECEIVE_BATCH_MAX', 64, 1, 1000),
     receiveBatchPipeline: intFrom('INTAKE_RECEIVE_BATCH_PIPELINE', 1, 1, 100),

@@ -99,6 +99,16 @@ export const authConfigSchema = z.discriminatedUnion('auth_type', [
 export type AuthConfig = z.infer<typeof authConfigSchema>;
 export type HmacAuthConfig = z.infer<typeof hmacAuthSchema>;
 
+/**
+ * Whether the webhook's signature covers a timestamp (checked against tolerance_seconds): then a
+ * request with the same signature is never a sender's new event, only a replay.
+ */
+export function signsTimestamp(auth: AuthConfig): boolean {
+  if (auth.auth_type !== 'hmac_sha256') return false;
+  return auth.signature_format === 'stripe' || auth.signature_format === 'slack' || auth.signature_format === 'standard-webhooks'
+    || (auth.signature_format === 'hex' && auth.timestamp_header !== undefined);
+}
+
 export const idempotencySourceSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('header'), value: headerName }),
   z.object({ type: z.literal('jsonata'), value: z.string().trim().min(1).max(2000) }),

@@ -40,6 +40,8 @@ export const IntakeSmartTagsPlugin = jsonPgSmartTags({
           ...tenantHidden,
           // dedupe bookkeeping; the key itself (idempotency_key) is shown
           dedupe_active: { tags: hidden },
+          // replay bookkeeping (a digest of the signature that verified the request)
+          replay_digest: { tags: hidden },
           inbound_webhook_id: filterable,
           dispatch_status: filterable,
           is_replay: filterable,

@@ -13,15 +13,15 @@
 // It is served straight from node:http, ahead of the Express app that serves everything else
 // (health, GraphQL, REST): Express's routing and response helpers cost more per request than the
 // rest of this path together (bench/README.md), and this is the path senders load.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BlockList } from 'node:net';
 import { errorMessage, log } from '../core/log.ts';
 import { countAuthFailure, countInboundAnswer, type InboundReason } from '../core/metrics.ts';
-import { authConfigSchema, type AuthConfig } from '../core/webhookConfig.ts';
+import { signsTimestamp } from '../core/webhookConfig.ts';
 import { arrivalTime, type Arrival } from './arrivalClock.ts';
-import { authenticate } from './auth/index.ts';
-import type { ResolvedSecret, UnverifiedRequest, VerifiedRequest } from './auth/types.ts';
+import { authenticate, authenticateDecoy } from './auth/index.ts';
+import type { UnverifiedRequest, VerifiedRequest } from './auth/types.ts';
 import { parseBody } from './body.ts';
 import { resolveClientIp } from './clientIp.ts';
 import type { ConfigCache, WebhookConfig } from './configCache.ts';
@@ -47,6 +47,8 @@ export interface ReceiverOptions {
   trustedProxies: BlockList | null;
   publicUrl: string;
   jsonataTimeoutMs: number;
+  /** a repeat of a request signed without a timestamp is a duplicate too (INTAKE_DEDUPE_UNTIMESTAMPED_REPLAYS) */
+  dedupeUntimestampedReplays: boolean;
 }
 
 /** Handles the request when it is for the inbound path (true), or leaves it alone (false). */
@@ -62,11 +64,6 @@ const UNAUTHORIZED_BODY = JSON.stringify({ error: 'unauthorized' });
 
 /** Slugs as the schema allows them (psa.tenants, intake.inbound_webhooks): anything else is unknown. */
 const SLUG = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
-
-// What a request with no webhook to check against is checked against, so that it costs what a
-// bad signature costs: an HMAC-SHA256 over its body with a key nobody has.
-const DECOY_AUTH: AuthConfig = authConfigSchema.parse({ auth_type: 'hmac_sha256' });
-const DECOY_SECRETS: ResolvedSecret[] = [{ kind: 'plaintext', value: randomBytes(32).toString('base64') }];
 
 /** Why a status was answered, where the status alone says it (the rest pass their reason). */
 function reasonOf(status: number, body: unknown): InboundReason {
@@ -140,7 +137,8 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
     const turn = sequencer.take(`${tenantSlug}/${webhookSlug}`);
     res.once('close', turn.done);
 
-    const config = SLUG.test(tenantSlug) && SLUG.test(webhookSlug) ? await options.cache.get(tenantSlug, webhookSlug) : null;
+    // (a slug no tenant or webhook can have is awaited too: the same turns of the event loop)
+    const config = await (SLUG.test(tenantSlug) && SLUG.test(webhookSlug) ? options.cache.get(tenantSlug, webhookSlug) : null);
     const unverified: UnverifiedRequest = {
       method: req.method!,
       path: pathname,
@@ -151,10 +149,11 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
       url: options.publicUrl + req.url,
       receivedAt: arrival.date,
     };
-    const rejection = (status: RejectionKind, reason: string, webhookId: string | null) => {
-      countAuthFailure(status);
+    const rejection = (status: RejectionKind, reason: string, webhookId: string | null, counted: string = status) => {
+      countAuthFailure(counted);
       options.rejections.add({
-        tenant: config!.tenant,
+        // none for an unknown tenant, nor for one whose inbound webhooks are off: counted, not written
+        tenant: config && enabled ? config.tenant : null,
         inbound_webhook_id: webhookId,
         webhook_slug: webhookSlug,
         auth_status: status,
@@ -169,15 +168,12 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
     const webhook = config?.webhook;
     const enabled = config ? (config.tenantEnabled ?? options.inboundWebhooksEnabledDefault) : false;
     if (!config || !enabled || !webhook || !webhook.isActive) {
-      authenticate(unverified, DECOY_AUTH, DECOY_SECRETS, arrival.date); // the work a real check costs
-      if (!config) countAuthFailure('unknown_tenant');
-      else if (!enabled) countAuthFailure('tenant_disabled');
-      if (!config) log.info('inbound: unknown tenant', { tenant_slug: tenantSlug, source_ip: sourceIp });
-      else if (!enabled) log.info('inbound: inbound webhooks are switched off for the tenant', { tenant: config.tenant, webhook_slug: webhookSlug, source_ip: sourceIp });
-      else {
-        const status = webhook ? 'inactive_webhook' : 'unknown_webhook';
-        rejection(status, `${status.replace('_', ' ')} "${webhookSlug}"`, webhook?.id ?? null);
-      }
+      authenticateDecoy(unverified, arrival.date); // a refusal's work (./auth/index.ts)
+      const status = webhook ? 'inactive_webhook' : 'unknown_webhook';
+      const reason = !config ? `unknown tenant "${tenantSlug}"`
+        : !enabled ? 'inbound webhooks are switched off for the tenant'
+          : `${status.replace('_', ' ')} "${webhookSlug}"`;
+      rejection(status, reason, webhook?.id ?? null, !config ? 'unknown_tenant' : !enabled ? 'tenant_disabled' : status);
       return unauthorized(res);
     }
 
@@ -191,11 +187,16 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
     const verdict = await options.rateLimiter.hit(webhook.id, webhook.rateLimitPerMinute);
     if (verdict.limited) return tooMany(res, verdict, 'webhook_rate_limited');
 
-    const recorded = await record(auth.request, config.tenant, webhook, arrival, turn);
+    // A digest of the signature that verified it, not the signature itself: the same one again
+    // is a replay (docs/receiver.md, "Replays"). Where the signature covers no timestamp, the
+    // same body again may be the sender's next event, so only when the operator says so.
+    const replayDigest = auth.signature && (options.dedupeUntimestampedReplays || signsTimestamp(webhook.auth))
+      ? createHash('sha256').update(auth.signature).digest('hex') : null;
+    const recorded = await record(auth.request, config.tenant, webhook, arrival, turn, replayDigest);
     sendJson(res, recorded.response_status, recorded.response_body);
   }
 
-  async function record(request: VerifiedRequest, tenant: string, webhook: WebhookConfig, arrival: Arrival, turn: Turn) {
+  async function record(request: VerifiedRequest, tenant: string, webhook: WebhookConfig, arrival: Arrival, turn: Turn, replayDigest: string | null) {
     const body = parseBody(request.rawBody, request.headers['content-type']);
     let key: string | null = null;
     let failure: string | null = body.ok ? null : body.error;
@@ -231,6 +232,7 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
       received_at: arrival.iso,
       failure,
       failure_status: body.ok ? (failure === null ? null : 400) : body.status,
+      replay_digest: replayDigest,
       raw_text: body.ok ? body.text : undefined,
     });
     turn.done(); // submit() queued it synchronously: later requests may follow now

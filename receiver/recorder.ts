@@ -22,6 +22,8 @@ export interface DeliveryItem {
   received_at: string;
   failure: string | null;
   failure_status: number | null;
+  /** hex SHA-256 of the signature that verified it, where it covers a timestamp (receiver/app.ts): the same request again is a replay */
+  replay_digest?: string | null;
   /**
    * The raw body text. For JSON bodies it is sent to SQL as the body itself (spliced into the
    * batch, not re-serialized): cheaper, and exact — Postgres keeps integers past 2^53 that

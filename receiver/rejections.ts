@@ -20,7 +20,12 @@ export type RejectionKind =
   | 'inactive_webhook';
 
 export interface RejectionEntry {
-  tenant: string;
+  /**
+   * null: no tenant to record it under (an unknown tenant, or one whose inbound webhooks are off).
+   * Such a refusal goes through the same queue, so it costs the request what any other costs,
+   * and becomes a count in the log instead of a row.
+   */
+  tenant: string | null;
   inbound_webhook_id: string | null;
   webhook_slug: string;
   auth_status: RejectionKind;
@@ -83,10 +88,17 @@ export function createRejectionLog(pool: pg.Pool, options: RejectionLogOptions):
 
   async function write(): Promise<void> {
     while (queue.length > 0) {
-      const batch = queue.slice(0, MAX_BATCH);
-      queue = queue.slice(batch.length);
+      const taken = queue.slice(0, MAX_BATCH);
+      queue = queue.slice(taken.length);
+      const batch = taken.filter((entry) => entry.tenant !== null);
+      const untenanted = taken.filter((entry) => entry.tenant === null);
+      if (untenanted.length > 0) {
+        log.info('inbound: refused requests for unknown tenants or tenants whose inbound webhooks are off', {
+          count: untenanted.length, first: { reason: untenanted[0]!.reason, source_ip: untenanted[0]!.source_ip },
+        });
+      }
       try {
-        await pool.query(
+        if (batch.length > 0) await pool.query(
           `insert into intake.inbound_webhook_auth_rejections
              (tenant, inbound_webhook_id, webhook_slug, auth_status, reason, request_method, source_ip, user_agent, received_at,
               repeat_count, last_received_at)

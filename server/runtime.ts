@@ -145,6 +145,7 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
         trustedProxies,
         publicUrl: env.publicUrl,
         jsonataTimeoutMs: env.jsonataTimeoutMs,
+        dedupeUntimestampedReplays: env.dedupeUntimestampedReplays,
       });
       // The management API: GraphQL at /graphql, GraphiQL at /graphiql, as the API key's user
       // under row-level security (its own pool, so management traffic never starves receiving).

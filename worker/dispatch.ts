@@ -223,14 +223,27 @@ export async function drainWebhook(pool: pg.Pool, tenant: string, webhookId: str
   }
 }
 
-/** Drain transactions, one after another, until D is reached (or the webhook has nothing left). */
+/**
+ * Drain transactions, one after another, until D is reached (or the webhook has nothing left).
+ *
+ * A webhook's drain that held the lock longer than a job waits for it (DRAIN_LOCK_WAIT_MS: a
+ * slow mapping, an action waiting for the tenant's ticket counter) drains once more after its
+ * commit: the batches that arrived meanwhile were left to jobs that gave up waiting and
+ * rescheduled themselves DRAIN_BUSY_DELAY_MS later, and their deliveries would wait that second
+ * out. The next drain takes them now; it ends the loop when it finds nothing pending.
+ */
 async function drainUntilDone(pool: pg.Pool, tenant: string, target: DrainTarget, options: DispatchOptions): Promise<DrainResult> {
+  const lockWaitMs = options.drainLockWaitMs ?? DRAIN_LOCK_WAIT_MS;
   let result: DrainResult = { state: 'not reached' };
+  let again: boolean;
   do {
+    const began = performance.now();
     result = await drain(pool, tenant, target, options, result.state === 'redo carefully');
     if (result.state === 'busy') return result;
     if (result.state === 'done' || result.state === 'not reached') options.afterCommit?.();
-  } while (result.state === 'not reached' || result.state === 'redo carefully');
+    again = result.state === 'not reached' || result.state === 'redo carefully'
+      || ('webhookId' in target && result.state === 'done' && performance.now() - began >= lockWaitMs);
+  } while (again);
   return result;
 }
 

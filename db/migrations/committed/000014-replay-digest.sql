@@ -1,0 +1,16 @@
+--! Previous: sha1:7c2deedf401b6163f78446d504ce97961db4784b
+--! Hash: sha1:eef9f1104426146a92f528f935cbdc3868b1c4e0
+--! Message: deliveries: the replay digest of a signed request, unique per webhook, kept as long as the delivery
+
+-- A captured signed request must not be applied again, however late it is replayed. The
+-- receiver stores, with each delivery whose signature covers a timestamp (and with
+-- INTAKE_DEDUPE_UNTIMESTAMPED_REPLAYS, any HMAC-signed one), the SHA-256 of the signature that
+-- matched (an HMAC over exactly what the sender signed). The same request again has the same
+-- signature, and is answered as a duplicate of the first delivery for as long as that delivery
+-- is kept: no window. A duplicate's own row has none (it stands for the first one).
+alter table intake.inbound_webhook_deliveries add column replay_digest bytea;
+comment on column intake.inbound_webhook_deliveries.replay_digest is
+  'SHA-256 of the HMAC signature that verified this request (signatures that cover a timestamp, or any with INTAKE_DEDUPE_UNTIMESTAMPED_REPLAYS; null on duplicates, replays and tests): the same signed request again is a duplicate of this delivery.';
+create unique index deliveries_replay_digest
+  on intake.inbound_webhook_deliveries (tenant, inbound_webhook_id, replay_digest)
+  where replay_digest is not null;
