@@ -53,7 +53,7 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
 
     let runner: Runner | null = null;
     if (parts.worker) {
-      runner = await startWorker(pool, { concurrency: env.workerConcurrency, jsonataTimeoutMs: env.jsonataTimeoutMs });
+      runner = await startWorker(pool, { concurrency: env.workerConcurrency, jsonataTimeoutMs: env.jsonataTimeoutMs, rejectionRetentionDays: env.rejectionRetentionDays });
       stops.unshift(() => runner!.stop());
     }
 
@@ -81,7 +81,7 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
       });
       const rateLimiter = createRateLimiter(rateLimits.store);
       const trustedProxies = env.trustedProxies.length ? blockListFrom(env.trustedProxies) : null;
-      const rejections = createRejectionLog(pool, { maxQueued: 10_000, flushIntervalMs: 250, retentionDays: env.rejectionRetentionDays });
+      const rejections = createRejectionLog(pool, { maxQueued: 10_000, flushIntervalMs: 250 });
       stops.push(() => rejections.close());
       const inbound = createReceiver({
         recorder: createRecorder(pool, { maxBatch: env.receiveBatchMax, maxUncommitted: env.receiveBatchPipeline }),

@@ -6,12 +6,20 @@ import { startLiveness } from './liveness.ts';
 import { bulkReplayChunkTask } from './tasks/bulk_replay_chunk.ts';
 import { dispatchDeliveryTask } from './tasks/dispatch_delivery.ts';
 import { dispatchWebhookTask } from './tasks/dispatch_webhook.ts';
+import { pruneAuthRejectionsTask } from './tasks/prune_auth_rejections.ts';
 import { runWorkflowTask } from './tasks/run_workflow.ts';
 
 export interface WorkerOptions {
   concurrency: number;
   jsonataTimeoutMs: number;
+  /** INTAKE_REJECTION_RETENTION_DAYS (default 7) */
+  rejectionRetentionDays?: number;
 }
+
+// Retention, as graphile-worker cron items: each tick is one job for all workers together
+// (graphile-worker's known_crontabs), and a tick missed while no worker ran is not made up
+// (the next one finds the same rows). jobKey: at most one queued run at a time.
+const CRONTAB = '*/10 * * * * prune_auth_rejections ?jobKey=prune_auth_rejections&max=3';
 
 // graphile-worker's meta can hold whole pg clients; only the error's message is worth a line.
 const workerLogger = new Logger(() => (level, message, meta) => {
@@ -38,11 +46,13 @@ export async function startWorker(pool: pg.Pool, options: WorkerOptions): Promis
     noHandleSignals: true,
     pollInterval: POLL_INTERVAL_MS,
     logger: workerLogger,
+    crontab: CRONTAB,
     taskList: {
       dispatch_webhook: dispatchWebhookTask(pool, dispatchOptions),
       dispatch_delivery: dispatchDeliveryTask(pool, dispatchOptions),
       run_workflow: runWorkflowTask(pool, { jsonataTimeoutMs: options.jsonataTimeoutMs }),
       bulk_replay_chunk: bulkReplayChunkTask(pool),
+      prune_auth_rejections: pruneAuthRejectionsTask(pool, options.rejectionRetentionDays ?? 7),
     },
   }).catch(async (error: unknown) => {
     await liveness.stop();
