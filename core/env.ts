@@ -61,7 +61,7 @@ export function loadEnv() {
     rateLimitFailClosed: boolFrom('INTAKE_RATE_LIMIT_FAIL_CLOSED', false),
     apiPoolSize: intFrom('INTAKE_API_POOL_SIZE', 10, 1, 1000),
     receiveBatchMax: intFrom('INTAKE_RECEIVE_BATCH_MAX', 64, 1, 1000),
-    receiveBatchPipeline: intFrom('INTAKE_RECEIVE_BATCH_PIPELINE', 4, 1, 100),
+    receiveBatchPipeline: intFrom('INTAKE_RECEIVE_BATCH_PIPELINE', 1, 1, 100),
     sessionIdleMinutes: intFrom('INTAKE_SESSION_IDLE_MINUTES', 60, 1, 7 * 24 * 60),
     sessionMaxHours: intFrom('INTAKE_SESSION_MAX_HOURS', 12, 1, 90 * 24),
     setupTokenHours: intFrom('INTAKE_SETUP_TOKEN_HOURS', 24, 1, 24 * 30),
