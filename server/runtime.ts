@@ -94,7 +94,7 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
     const unwatch = [watchPool('main', pool), watchBacklog(pool)];
     stops.push(async () => unwatch.forEach((fn) => fn()));
 
-    if (parts.worker) worker = await startWorker(pool, { concurrency: env.workerConcurrency, jsonataTimeoutMs: env.jsonataTimeoutMs });
+    if (parts.worker) worker = await startWorker(pool, { concurrency: env.workerConcurrency, jsonataTimeoutMs: env.jsonataTimeoutMs, rejectionRetentionDays: env.rejectionRetentionDays });
 
     let migrationsKnownCurrent = false;
     const readiness = async (): Promise<Readiness> => {
@@ -131,7 +131,7 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
       app.disable('x-powered-by');
       const rateLimiter = createRateLimiter(rateLimits.store);
       const trustedProxies = env.trustedProxies.length ? blockListFrom(env.trustedProxies) : null;
-      const rejections = createRejectionLog(pool, { maxQueued: 10_000, flushIntervalMs: 250, retentionDays: env.rejectionRetentionDays });
+      const rejections = createRejectionLog(pool, { maxQueued: 10_000, flushIntervalMs: 250 });
       stops.push(() => rejections.close());
       const inbound = createReceiver({
         recorder: createRecorder(pool, { maxBatch: env.receiveBatchMax, maxUncommitted: env.receiveBatchPipeline }),

@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { REFUSAL_WORK } from '../receiver/auth/index.ts';
 import { authWork } from '../receiver/auth/work.ts';
 import { ConfigCache } from '../receiver/configCache.ts';
-import { createRejectionLog } from '../receiver/rejections.ts';
+import { pruneAuthRejections } from '../worker/tasks/prune_auth_rejections.ts';
 import { makeTenant, makeWebhook, startTestServer, testMasterKey, waitFor, type TestServer } from './support/server.ts';
 
 const sample = (name: string): string =>
@@ -180,7 +180,7 @@ describe('indistinguishable 401s', () => {
     expect((seen[0] as { status: number }).status).toBe(401);
   });
 
-  it('records a flood of identical rejections as few rows with repeat_count, and prunes rows past the retention', async () => {
+  it('records a flood of identical rejections as few rows with repeat_count, and the cron task prunes rows past the retention, oldest first, in bounded batches', async () => {
     const body = sample('alertmanager-alert.firing.json');
     const h = await hook('flooded');
     const url = at(server.url, 'acme', 'flooded');
@@ -198,13 +198,14 @@ describe('indistinguishable 401s', () => {
     await db.pool.query(
       `insert into intake.inbound_webhook_auth_rejections (tenant, webhook_slug, auth_status, reason, request_method, received_at, last_received_at)
        values ($1, 'old-8d', 'unknown_webhook', 'x', 'POST', now() - interval '9 days', now() - interval '8 days'),
+              ($1, 'old-9d', 'unknown_webhook', 'x', 'POST', now() - interval '9 days', now() - interval '9 days'),
+              ($1, 'old-10d', 'unknown_webhook', 'x', 'POST', now() - interval '10 days', now() - interval '10 days'),
               ($1, 'old-6d', 'unknown_webhook', 'x', 'POST', now() - interval '9 days', now() - interval '6 days')`, [t.tenant]);
-    const log = createRejectionLog(db.pool, { maxQueued: 10, flushIntervalMs: 0, retentionDays: 7 });
-    try {
-      expect(await log.prune()).toBe(1);
-    } finally {
-      await log.close();
-    }
+    // the worker's cron task, in batches of 2 and at most one batch a run: the oldest go first
+    expect(await pruneAuthRejections(db.pool, 7, 2, 1)).toMatchObject({ deleted: 2, batches: 1, more: true });
+    const { rows: afterFirst } = await db.pool.query(`select webhook_slug from intake.inbound_webhook_auth_rejections where webhook_slug like 'old-%' order by webhook_slug`);
+    expect(afterFirst).toEqual([{ webhook_slug: 'old-6d' }, { webhook_slug: 'old-8d' }]);
+    expect(await pruneAuthRejections(db.pool, 7, 2, 1)).toMatchObject({ deleted: 1, batches: 1, more: false });
     const { rows: left } = await db.pool.query(`select webhook_slug from intake.inbound_webhook_auth_rejections where webhook_slug like 'old-%'`);
     expect(left).toEqual([{ webhook_slug: 'old-6d' }]);
   });

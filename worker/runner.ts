@@ -20,11 +20,14 @@ import { bulkReplayChunkTask } from './tasks/bulk_replay_chunk.ts';
 import { dispatchDeliveryTask } from './tasks/dispatch_delivery.ts';
 import { dispatchWebhookTask } from './tasks/dispatch_webhook.ts';
 import { previewMappingTask } from './tasks/preview_mapping.ts';
+import { pruneAuthRejectionsTask } from './tasks/prune_auth_rejections.ts';
 import { runWorkflowTask } from './tasks/run_workflow.ts';
 
 export interface WorkerOptions {
   concurrency: number;
   jsonataTimeoutMs: number;
+  /** INTAKE_REJECTION_RETENTION_DAYS (default 7) */
+  rejectionRetentionDays?: number;
 }
 
 /** The running worker: graphile-worker's runner, restarted by a supervisor when it ends on its own. */
@@ -34,6 +37,11 @@ export interface Worker {
   /** Stops taking jobs, lets running ones finish (graphile-worker releases what it cannot finish), and ends. */
   stop(): Promise<void>;
 }
+
+// Retention, as graphile-worker cron items: each tick is one job for all workers together
+// (graphile-worker's known_crontabs), and a tick missed while no worker ran is not made up
+// (the next one finds the same rows). jobKey: at most one queued run at a time.
+const CRONTAB = '*/10 * * * * prune_auth_rejections ?jobKey=prune_auth_rejections&max=3';
 
 // graphile-worker's meta can hold whole pg clients; only the error's message is worth a line.
 const workerLogger = new Logger(() => (level, message, meta) => {
@@ -77,12 +85,14 @@ async function startRunner(pool: pg.Pool, options: WorkerOptions, goingDown: (er
     logger: workerLogger,
     // See the top of the file: a completion that cannot be recorded ends the runner, not the process.
     preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+    crontab: CRONTAB,
     taskList: {
       dispatch_webhook: dispatchWebhookTask(pool, dispatchOptions),
       dispatch_delivery: dispatchDeliveryTask(pool, dispatchOptions),
       run_workflow: runWorkflowTask(pool, { jsonataTimeoutMs: options.jsonataTimeoutMs }),
       bulk_replay_chunk: bulkReplayChunkTask(pool),
       preview_mapping: previewMappingTask(pool, { jsonataTimeoutMs: options.jsonataTimeoutMs }),
+      prune_auth_rejections: pruneAuthRejectionsTask(pool, options.rejectionRetentionDays ?? 7),
     },
   }).catch(async (error: unknown) => {
     await liveness.stop();

@@ -17,8 +17,12 @@
 -- An item whose delivery_id is already recorded is a retry after an outcome the receiver could
 -- not know (a connection reset after the commit): nothing is written, and the answer is the one
 -- recorded the first time.
+-- drain_held (per item): whether no drain of the item's webhook can run before this transaction
+-- commits (its drain lock is held shared, below), so the receiver may commit a later batch of the
+-- webhook before this one without a drain seeing them out of order; true for items that are not
+-- dispatched (duplicates, failures, retries), which no drain reads.
 create or replace function intake.receive_deliveries(p_items jsonb)
-  returns table (item int, delivery_id uuid, duplicate boolean, response_status int, response_body jsonb)
+  returns table (item int, delivery_id uuid, duplicate boolean, response_status int, response_body jsonb, drain_held boolean)
   language plpgsql volatile
   set search_path = pg_catalog
   -- Generic plans, planned once per session: this is called thousands of times a second with
@@ -50,6 +54,7 @@ declare
   v_digest bytea;
   v_new jsonb := '[]';   -- {idx, tenant, delivery_id, webhook, received_at} of rows inserted
   v_done int[] := '{}';  -- items answered by the set-based insert
+  v_held jsonb := '{}';  -- webhook id → whether this transaction holds its drain lock shared
 begin
   -- Fast path, set-based: every ordinary item in one INSERT. Items whose idempotency key is
   -- already taken (or repeated inside this batch), and retries of recorded items, are skipped
@@ -92,10 +97,6 @@ begin
     into v_new, v_done
     from inserted n join items i on i.id = n.delivery_id;
 
-  return query
-  select (n->>'idx')::int, (n->>'delivery_id')::uuid, false, 200, jsonb_build_object('delivery_id', (n->>'delivery_id')::uuid)
-    from jsonb_array_elements(v_new) n;
-
   -- Slow path, one by one: failures to record, and items whose key was taken.
   for v_item, v_index in
     select e.value, e.ordinality::int from jsonb_array_elements(p_items) with ordinality e
@@ -117,7 +118,7 @@ begin
     if found then
       return query select v_index, coalesce((v_prior.response_body->>'delivery_id')::uuid, v_id),
                           coalesce((v_prior.response_body->>'duplicate')::boolean, false),
-                          v_prior.response_status, v_prior.response_body;
+                          v_prior.response_status, v_prior.response_body, true;
       continue;
     end if;
 
@@ -140,7 +141,7 @@ begin
         v_item->>'body_format', v_item->>'content_type', (v_item->>'source_ip')::inet, v_item->>'user_agent',
         'failed', v_failure, v_status, jsonb_build_object('error', v_failure, 'delivery_id', v_id), now()
       );
-      return query select v_index, v_id, false, v_status, jsonb_build_object('error', v_failure, 'delivery_id', v_id);
+      return query select v_index, v_id, false, v_status, jsonb_build_object('error', v_failure, 'delivery_id', v_id), true;
       continue;
     end if;
 
@@ -164,8 +165,8 @@ begin
       if v_inserted is not null then
         v_new := v_new || jsonb_build_object('idx', v_index, 'tenant', v_tenant, 'delivery_id', v_id,
                                              'webhook', v_webhook, 'received_at', v_received);
-        return query select v_index, v_id, false, 200, jsonb_build_object('delivery_id', v_id);
-        exit;
+        exit; -- answered below, with the webhook's drain lock
+
       end if;
 
       -- What the insert ran into. Its own id, recorded meanwhile by another try of this item:
@@ -232,7 +233,7 @@ begin
           jsonb_build_object('delivery_id', v_existing.delivery_id, 'duplicate', true), now()
         );
         return query select v_index, v_existing.delivery_id, true, 200,
-          jsonb_build_object('delivery_id', v_existing.delivery_id, 'duplicate', true);
+          jsonb_build_object('delivery_id', v_existing.delivery_id, 'duplicate', true), true;
         exit;
       end if;
 
@@ -273,6 +274,11 @@ begin
     --   and that job's drain could then commit before this batch does.
     -- run_at is the batch's first arrival (never in the future). Built inside the query, not in
     -- a declared variable, so this file loads before the graphile_worker schema exists.
+    -- The shared holds, one try per webhook (never a wait: a drain holding the lock may run long).
+    select coalesce(jsonb_object_agg(h.webhook, pg_try_advisory_xact_lock_shared(hashtextextended('intake-drain:' || h.webhook, 0))), '{}')
+      into v_held
+      from (select distinct n->>'webhook' as webhook from jsonb_array_elements(v_new) n) h;
+
     perform graphile_worker.add_jobs(s.specs)
        from (
          select array(
@@ -285,7 +291,7 @@ begin
              from (
                select n->>'tenant' as tenant, n->>'webhook' as webhook,
                       min((n->>'received_at')::timestamptz) as first_received, min((n->>'idx')::int) as first_idx,
-                      pg_try_advisory_xact_lock_shared(hashtextextended('intake-drain:' || (n->>'webhook'), 0)) as held
+                      (v_held->>(n->>'webhook'))::boolean as held
                  from jsonb_array_elements(v_new) n
                 group by n->>'tenant', n->>'webhook'
              ) b
@@ -297,6 +303,11 @@ begin
        ) s
       where cardinality(s.specs) > 0;
   end if;
+
+  return query
+  select (n->>'idx')::int, (n->>'delivery_id')::uuid, false, 200, jsonb_build_object('delivery_id', (n->>'delivery_id')::uuid),
+         coalesce((v_held->>(n->>'webhook'))::boolean, false)
+    from jsonb_array_elements(v_new) n;
 end
 $$;
 comment on function intake.receive_deliveries(jsonb) is

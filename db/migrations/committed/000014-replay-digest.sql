@@ -1,5 +1,5 @@
---! Previous: sha1:7c2deedf401b6163f78446d504ce97961db4784b
---! Hash: sha1:eef9f1104426146a92f528f935cbdc3868b1c4e0
+--! Previous: sha1:cfc368d72452a647d9174977cc6a28ba63b236eb
+--! Hash: sha1:3c770a140af7f05dff912c6a727cb387357b6010
 --! Message: deliveries: the replay digest of a signed request, unique per webhook, kept as long as the delivery
 
 -- A captured signed request must not be applied again, however late it is replayed. The
