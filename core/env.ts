@@ -67,6 +67,17 @@ export function loadEnv() {
     setupTokenHours: intFrom('INTAKE_SETUP_TOKEN_HOURS', 24, 1, 24 * 30),
     signInLimitPerAddress: intFrom('INTAKE_SIGN_IN_LIMIT_PER_ADDRESS', 5, 1, 10_000),
     signInLimitPerIp: intFrom('INTAKE_SIGN_IN_LIMIT_PER_IP', 30, 1, 100_000),
+    outbound: {
+      allowHttp: boolFrom('INTAKE_OUTBOUND_ALLOW_HTTP', false),
+      /** parsed by core/outboundAddress.ts parseAllowCidrs */
+      allowCidrs: process.env.INTAKE_OUTBOUND_ALLOW_CIDRS ?? '',
+      timeoutMs: intFrom('INTAKE_OUTBOUND_TIMEOUT_MS', 15_000, 100, 120_000),
+      disableAfterHours: intFrom('INTAKE_OUTBOUND_DISABLE_AFTER_HOURS', 120, 1, 24 * 365),
+      sweepIntervalMs: intFrom('INTAKE_OUTBOUND_SWEEP_MS', 250, 10, 60_000),
+      eventRetentionDays: intFrom('INTAKE_OUTBOUND_EVENT_RETENTION_DAYS', 30, 0, 3650),
+      attemptRetentionDays: intFrom('INTAKE_OUTBOUND_ATTEMPT_RETENTION_DAYS', 30, 0, 3650),
+      pruneBatch: intFrom('INTAKE_OUTBOUND_PRUNE_BATCH', 1000, 1, 100_000),
+    },
   };
 }
 export type Env = ReturnType<typeof loadEnv>;

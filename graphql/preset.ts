@@ -13,6 +13,8 @@ import { IntakeSmartTagsPlugin } from './smartTags.ts';
 import { IntakeConditionsPreset } from './plugins/conditions.ts';
 import { IntakeWebhookMutationsPlugin } from './plugins/webhookMutations.ts';
 import { IntakeWorkflowMutationsPlugin } from './plugins/workflowMutations.ts';
+import { IntakeOutboundMutationsPlugin } from './plugins/outboundMutations.ts';
+import type { OutboundPolicy } from '../core/outboundSubscriptions.ts';
 import { IntakeRegistryPlugin } from './plugins/registry.ts';
 import { makeCurrentTenantPlugin } from './plugins/currentTenant.ts';
 
@@ -24,7 +26,11 @@ export interface GraphqlOptions {
   sessions?: SessionSettings;
   /** INTAKE_INBOUND_WEBHOOKS_ENABLED: a tenant without its own setting follows it (default true) */
   inboundWebhooksEnabledDefault?: boolean;
+  /** INTAKE_OUTBOUND_ALLOW_HTTP / _ALLOW_CIDRS: what a subscription's URL may be (default: https, public addresses) */
+  outbound?: OutboundPolicy;
 }
+
+export const DEFAULT_OUTBOUND_POLICY: OutboundPolicy = { allowHttp: false, allowCidrs: [] };
 
 export const GRAPHQL_PATH = '/graphql';
 export const GRAPHIQL_PATH = '/graphiql';
@@ -33,7 +39,7 @@ export function makePreset(options: GraphqlOptions): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset, IntakeConditionsPreset],
     plugins: [
-      IntakeSmartTagsPlugin, IntakeWebhookMutationsPlugin, IntakeWorkflowMutationsPlugin, IntakeRegistryPlugin,
+      IntakeSmartTagsPlugin, IntakeWebhookMutationsPlugin, IntakeWorkflowMutationsPlugin, IntakeOutboundMutationsPlugin, IntakeRegistryPlugin,
       makeCurrentTenantPlugin(options.inboundWebhooksEnabledDefault ?? true),
     ],
     pgServices: [makePgService({ pool: options.pool, schemas: ['intake'] })],
@@ -49,6 +55,7 @@ export function makePreset(options: GraphqlOptions): GraphileConfig.Preset {
         return {
           intakeClaims: claims,
           intakeOptions: { masterKey: options.masterKey, publicUrl: options.publicUrl },
+          intakeOutbound: { masterKey: options.masterKey, outbound: options.outbound ?? DEFAULT_OUTBOUND_POLICY },
           pgSettings: { ...args.contextValue?.pgSettings, ...pgSettingsFor(claims) },
         };
       },

@@ -23,6 +23,7 @@ import { errorMessage, log } from '../core/log.ts';
 import { migrateDatabase } from '../core/migrate.ts';
 import { createRateLimitBackend } from '../core/redis.ts';
 import { blockListFrom } from '../core/webhookConfig.ts';
+import { parseAllowCidrs } from '../core/outboundAddress.ts';
 
 export interface RuntimeParts {
   receiver: boolean;
@@ -38,6 +39,7 @@ export interface Runtime {
 
 export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runtime> {
   const database = await openDatabase(env);
+  const outboundPolicy = { allowHttp: env.outbound.allowHttp, allowCidrs: parseAllowCidrs(env.outbound.allowCidrs) };
   const stops: (() => Promise<unknown>)[] = [];
   configureExpressionPool({
     ...(env.jsonataThreads > 0 ? { threads: env.jsonataThreads } : {}),
@@ -117,12 +119,12 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
       );
       const graphql = await mountGraphql(app, {
         pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl, sessions,
-        inboundWebhooksEnabledDefault: env.inboundWebhooksEnabledDefault,
+        inboundWebhooksEnabledDefault: env.inboundWebhooksEnabledDefault, outbound: outboundPolicy,
       });
       stops.unshift(() => graphql.release());
       // REST at /api/v1 (same API key, role, settings and SQL functions as GraphQL), its
       // OpenAPI document at /api/v1/openapi.{json,yaml} and the docs page at /api/docs.
-      mountRest(app, { pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl, sessions });
+      mountRest(app, { pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl, sessions, outbound: outboundPolicy });
       // The web UI (web/dist) at /settings/webhooks, /setup and /sign-in; `/` goes there.
       mountWeb(app);
       app.use((_req, res) => res.status(404).json({ error: 'not found' }));
