@@ -4,6 +4,7 @@
 // key's tenant and user (api/settings.ts).
 import { Router } from 'express';
 import { OUTBOUND_EVENT_TYPES } from '../../core/outboundEvents.ts';
+import { subscriptionConfigFromRow } from '../../core/outboundSubscriptions.ts';
 import { ApiRequestError } from '../errors.ts';
 import {
   createSubscriptionAs, readSubscription, requireOutboundPermission, rotateSubscriptionSecretAs, updateSubscriptionAs,
@@ -11,6 +12,7 @@ import {
 } from '../outbound.ts';
 import { withClaims } from '../settings.ts';
 import { decodeCursor, encodeCursor, objectBody, onlyKeys, route, timeParam, uuidParam, type Schemas } from './http.ts';
+import { iso } from './representation.ts';
 import type { RestOptions } from './webhooks.ts';
 
 type Row = Record<string, any>;
@@ -18,20 +20,10 @@ const STATUSES = ['pending', 'succeeded', 'failed'] as const;
 const DEFAULT_LIMIT = 50;
 const CURSOR_AT = `to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at`;
 
-function iso(value: Date | string | null | undefined): string | null {
-  if (value === null || value === undefined) return null;
-  return (value instanceof Date ? value : new Date(value)).toISOString();
-}
-
 function subscriptionToApi(row: SubscriptionRow & { secret_expires_at?: Date | null }): Schemas['OutboundSubscription'] {
   return {
     id: row.subscription_id,
-    url: row.url,
-    description: row.description ?? null,
-    event_types: row.event_types,
-    headers: row.headers ?? {},
-    rate_limit_per_minute: row.rate_limit_per_minute ?? null,
-    is_active: row.is_active,
+    ...subscriptionConfigFromRow(row),
     disabled_reason: row.disabled_reason ?? null,
     auto_disabled_at: iso(row.auto_disabled_at),
     failing_since: iso(row.failing_since),
@@ -101,6 +93,13 @@ function recoveryToApi(row: Row): Schemas['OutboundRecovery'] {
     started_at: iso(row.started_at)!,
     finished_at: iso(row.finished_at),
   };
+}
+
+/** One page of a newest-first log: the rows past `limit` only say that a next page exists. */
+function pageOf<T>(rows: Row[], limit: number, idColumn: string, toApi: (row: Row) => T): { data: T[]; next_cursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { data: page.map(toApi), next_cursor: rows.length > limit && last ? encodeCursor(last.cursor_at, last[idColumn]) : null };
 }
 
 function limitParam(value: string | undefined): number {
@@ -254,9 +253,7 @@ export function outboundRoutes(options: RestOptions): Router {
         [subscription, query.event_type || null, status ?? null, from, to, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
       )).rows;
     });
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return { status: 200, body: { data: page.map(deliveryToApi), next_cursor: rows.length > limit && last ? encodeCursor(last.cursor_at, last.delivery_id) : null } };
+    return { status: 200, body: pageOf(rows, limit, 'delivery_id', deliveryToApi) };
   });
 
   route(router, 'get', '/api/v1/outbound-deliveries/{deliveryId}', async ({ claims, params }) => {
@@ -297,9 +294,7 @@ export function outboundRoutes(options: RestOptions): Router {
         [query.event_type || null, from, to, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
       )).rows;
     });
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return { status: 200, body: { data: page.map(eventToApi), next_cursor: rows.length > limit && last ? encodeCursor(last.cursor_at, last.event_id) : null } };
+    return { status: 200, body: pageOf(rows, limit, 'event_id', eventToApi) };
   });
 
   route(router, 'get', '/api/v1/outbound-events/{eventId}', async ({ claims, params }) => {
