@@ -272,3 +272,17 @@ it('keeps an error without a response as its message', async () => {
   expect(attempt.response_status).toBeNull();
   expect(attempt.error_message).toMatch(/ECONNREFUSED/);
 });
+
+it("holds a subscription to its rate limit without counting the wait as an attempt", async () => {
+  const sub = await subscribed('/limited', { rate_limit_per_minute: 1 });
+  const first = await newDelivery(sub.id);
+  const second = await newDelivery(sub.id);
+  expect(await runAttempt(first.deliveryId)).toBe('succeeded');
+  const before = Date.now();
+  expect(await runAttempt(second.deliveryId)).toBe('rate_limited');
+  expect(receiver.requests.filter((r) => r.path === '/limited')).toHaveLength(1);
+  expect(await attempts(second.deliveryId)).toHaveLength(0);
+  const job = await deliverJob(db.pool, second.deliveryId);
+  expect(job!.run_at.getTime() - before).toBeGreaterThanOrEqual(59_000);
+  expect(await delivery(second.deliveryId)).toMatchObject({ status: 'pending', attempt_count: 0 });
+});

@@ -1,3 +1,6 @@
+-- It took three arguments before p_trigger: databases loaded from an earlier state of the
+-- outbound branch hold that one, which would make three-argument calls ambiguous.
+drop function if exists intake_private.enqueue_outbound_delivery(uuid, uuid, timestamptz);
 -- Adds (or moves) the outbound_deliver job of a delivery, in the caller's transaction: one job
 -- key per delivery, so a retry asked for while an attempt is scheduled replaces the scheduled
 -- one instead of adding a second. Attempts are scheduled by Intake (run_at), not by

@@ -1,3 +1,5 @@
+-- It took two arguments before p_batch (one job per delivery): drop that one where it was loaded.
+drop function if exists intake_private.fan_out_outbound_event(uuid, uuid);
 -- The outbound_fanout job's work, in one transaction: a delivery row for each active
 -- subscription of the event's tenant whose event types match, and their outbound_deliver jobs
 -- in one add_jobs call (so 1,000 subscriptions cost one call). Each job carries the ids of up to
