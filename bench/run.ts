@@ -20,6 +20,7 @@ import { createTenant } from '../core/tenants.ts';
 import { createWebhook } from '../core/webhooks.ts';
 import { cpuDuring, loadAverage, postgresPids, probeFsync } from './probes.ts';
 import { startWorker } from '../worker/runner.ts';
+import { benchOutbound } from './outbound.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -38,12 +39,12 @@ if (RECEIVER_WEBHOOK_COUNTS.some((n) => !Number.isInteger(n) || n < 1 || n > WEB
 const RECEIVER_APP = 'intake-bench-receiver';
 // CPU is counted over the round less this much at each end (start-up, and processes that end with it).
 const CPU_WINDOW_MARGIN_MS = 300;
-// BENCH_ONLY=receiver or BENCH_ONLY=worker runs one half (for profiling one side).
+// BENCH_ONLY=receiver, worker or outbound runs one part (for profiling one side).
 const ONLY = process.env.BENCH_ONLY ?? '';
 // BENCH_RATE=N sends N requests/s in all instead of as many as the receiver answers (autocannon
 // only): CPU per request, the figure that compares two versions on a busy machine.
 const FIXED_RATE = Number(process.env.BENCH_RATE ?? 0);
-if (!['', 'receiver', 'worker'].includes(ONLY)) throw new Error(`BENCH_ONLY must be receiver or worker, not "${ONLY}"`);
+if (!['', 'receiver', 'worker', 'outbound'].includes(ONLY)) throw new Error(`BENCH_ONLY must be receiver, worker or outbound, not "${ONLY}"`);
 
 const quiet = new Logger(() => () => {});
 
@@ -181,6 +182,9 @@ const cpuPerRequest = (cpu: Record<string, number>, rate: number) =>
 const cpuText = (cpu: Record<string, number>) => Object.entries(cpu).map(([group, cores]) => `${group} ${fmt(cores, 2)}`).join(', ');
 
 async function main() {
+  // outbound webhooks: bench/outbound.ts, in a database of its own, after the rest
+  const outbound = () => benchOutbound({ serverUrl: serverUrl(), rounds: ROUNDS, deliveries: Number(process.env.BENCH_OUTBOUND_DELIVERIES ?? 2000), concurrency: WORKER_CONCURRENCY });
+  if (ONLY === 'outbound') return console.log('\n' + (await outbound()));
   const pgbench = spawnSync('pgbench', ['--version'], { encoding: 'utf8' });
   if (pgbench.error) throw new Error('pgbench is needed for the Postgres ceiling (Debian: apt-get install postgresql-client)');
 
@@ -388,6 +392,7 @@ load average (1, 5, 15 min) at the end: ${loadAverage()}
     await admin.query(`drop database if exists ${dbName} with (force)`);
     await admin.end();
   }
+  if (ONLY === '') console.log(await outbound());
 }
 
 main().catch((error) => {

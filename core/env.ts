@@ -76,6 +76,17 @@ export function loadEnv() {
     shutdownDelayMs: intFrom('INTAKE_SHUTDOWN_DELAY_MS', 0, 0, 600_000),
     /** after SIGTERM: the bound on finishing requests and jobs; past it the process exits 1 */
     shutdownTimeoutMs: intFrom('INTAKE_SHUTDOWN_TIMEOUT_MS', 25_000, 1000, 600_000),
+    outbound: {
+      allowHttp: boolFrom('INTAKE_OUTBOUND_ALLOW_HTTP', false),
+      /** parsed by core/outboundAddress.ts parseAllowCidrs */
+      allowCidrs: process.env.INTAKE_OUTBOUND_ALLOW_CIDRS ?? '',
+      timeoutMs: intFrom('INTAKE_OUTBOUND_TIMEOUT_MS', 15_000, 100, 120_000),
+      disableAfterHours: intFrom('INTAKE_OUTBOUND_DISABLE_AFTER_HOURS', 120, 1, 24 * 365),
+      sweepIntervalMs: intFrom('INTAKE_OUTBOUND_SWEEP_MS', 250, 10, 60_000),
+      eventRetentionDays: intFrom('INTAKE_OUTBOUND_EVENT_RETENTION_DAYS', 30, 0, 3650),
+      attemptRetentionDays: intFrom('INTAKE_OUTBOUND_ATTEMPT_RETENTION_DAYS', 30, 0, 3650),
+      pruneBatch: intFrom('INTAKE_OUTBOUND_PRUNE_BATCH', 1000, 1, 100_000),
+    },
   };
 }
 export type Env = ReturnType<typeof loadEnv>;

@@ -33,6 +33,7 @@ import { migrateDatabase, migrationsCurrent } from '../core/migrate.ts';
 import { createRateLimitBackend } from '../core/redis.ts';
 import { blockListFrom } from '../core/webhookConfig.ts';
 import { createRequestTracker, opsHandler, type Readiness } from './http.ts';
+import { parseAllowCidrs } from '../core/outboundAddress.ts';
 
 export interface RuntimeParts {
   receiver: boolean;
@@ -72,6 +73,7 @@ function closeServer(server: http.Server): Promise<void> {
 
 export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runtime> {
   const database = await openDatabase(env);
+  const outboundPolicy = { allowHttp: env.outbound.allowHttp, allowCidrs: parseAllowCidrs(env.outbound.allowCidrs) };
   // Run in order by stop(), after the listeners have closed and requests and jobs have finished.
   const stops: (() => Promise<unknown>)[] = [];
   const servers: http.Server[] = [];
@@ -94,7 +96,14 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
     const unwatch = [watchPool('main', pool), watchBacklog(pool)];
     stops.push(async () => unwatch.forEach((fn) => fn()));
 
-    if (parts.worker) worker = await startWorker(pool, { concurrency: env.workerConcurrency, jsonataTimeoutMs: env.jsonataTimeoutMs, rejectionRetentionDays: env.rejectionRetentionDays });
+    if (parts.worker) {
+      worker = await startWorker(pool, {
+        concurrency: env.workerConcurrency,
+        jsonataTimeoutMs: env.jsonataTimeoutMs,
+        rejectionRetentionDays: env.rejectionRetentionDays,
+        outbound: { ...env.outbound, ...outboundPolicy, masterKey: database.masterKey },
+      });
+    }
 
     let migrationsKnownCurrent = false;
     const readiness = async (): Promise<Readiness> => {
@@ -170,12 +179,12 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
       );
       const graphql = await mountGraphql(app, {
         pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl, sessions, jsonataTimeoutMs: env.jsonataTimeoutMs,
-        inboundWebhooksEnabledDefault: env.inboundWebhooksEnabledDefault,
+        inboundWebhooksEnabledDefault: env.inboundWebhooksEnabledDefault, outbound: outboundPolicy,
       });
       stops.unshift(() => graphql.release());
       // REST at /api/v1 (same API key, role, settings and SQL functions as GraphQL), its
       // OpenAPI document at /api/v1/openapi.{json,yaml} and the docs page at /api/docs.
-      mountRest(app, { pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl, sessions, jsonataTimeoutMs: env.jsonataTimeoutMs });
+      mountRest(app, { pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl, sessions, jsonataTimeoutMs: env.jsonataTimeoutMs, outbound: outboundPolicy });
       // The web UI (web/dist) at /settings/webhooks, /setup and /sign-in; `/` goes there.
       mountWeb(app);
       app.use((_req, res) => res.status(404).json({ error: 'not found' }));

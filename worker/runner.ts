@@ -22,12 +22,29 @@ import { dispatchWebhookTask } from './tasks/dispatch_webhook.ts';
 import { previewMappingTask } from './tasks/preview_mapping.ts';
 import { pruneAuthRejectionsTask } from './tasks/prune_auth_rejections.ts';
 import { runWorkflowTask } from './tasks/run_workflow.ts';
+import { outboundDeliverTask } from './tasks/outbound_deliver.ts';
+import { outboundFanoutTask } from './tasks/outbound_fanout.ts';
+import { outboundPruneTask, PRUNE_CRONTAB, type OutboundRetention } from './tasks/outbound_prune.ts';
+import { outboundRecoveryChunkTask } from './tasks/outbound_recovery_chunk.ts';
+import { startOutboundSweeper } from './outbound/sweeper.ts';
+import { guardedAgent, type Cidr } from '../core/outboundAddress.ts';
+
+export interface OutboundWorkerOptions extends OutboundRetention {
+  masterKey: Buffer;
+  allowHttp: boolean;
+  allowCidrs: readonly Cidr[];
+  timeoutMs: number;
+  disableAfterHours: number;
+  sweepIntervalMs: number;
+}
 
 export interface WorkerOptions {
   concurrency: number;
   jsonataTimeoutMs: number;
   /** INTAKE_REJECTION_RETENTION_DAYS (default 7) */
   rejectionRetentionDays?: number;
+  /** outbound webhooks: without it (benchmarks of the inbound path) no outbound task runs and no sweeper */
+  outbound?: OutboundWorkerOptions;
 }
 
 /** The running worker: graphile-worker's runner, restarted by a supervisor when it ends on its own. */
@@ -76,6 +93,14 @@ async function startRunner(pool: pg.Pool, options: WorkerOptions, goingDown: (er
   // runner may then take long to end (or not end while the database is gone), so the shutdown's
   // start is the signal, not the runner's end.
   liveness.events.on('pool:gracefulShutdown', ({ message }) => goingDown(message));
+  const outbound = options.outbound;
+  const agent = outbound ? guardedAgent(outbound.allowCidrs) : null;
+  const outboundTasks = outbound && agent ? {
+    outbound_fanout: outboundFanoutTask(pool),
+    outbound_deliver: outboundDeliverTask(pool, { ...outbound, agent }),
+    outbound_recovery_chunk: outboundRecoveryChunkTask(pool),
+    outbound_prune: outboundPruneTask(pool, outbound),
+  } : {};
   const runner = await run({
     pgPool: pool,
     events: liveness.events,
@@ -85,7 +110,7 @@ async function startRunner(pool: pg.Pool, options: WorkerOptions, goingDown: (er
     logger: workerLogger,
     // See the top of the file: a completion that cannot be recorded ends the runner, not the process.
     preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
-    crontab: CRONTAB,
+    crontab: outbound ? `${CRONTAB}\n${PRUNE_CRONTAB}` : CRONTAB,
     taskList: {
       dispatch_webhook: dispatchWebhookTask(pool, dispatchOptions),
       dispatch_delivery: dispatchDeliveryTask(pool, dispatchOptions),
@@ -93,12 +118,28 @@ async function startRunner(pool: pg.Pool, options: WorkerOptions, goingDown: (er
       bulk_replay_chunk: bulkReplayChunkTask(pool),
       preview_mapping: previewMappingTask(pool, { jsonataTimeoutMs: options.jsonataTimeoutMs }),
       prune_auth_rejections: pruneAuthRejectionsTask(pool, options.rejectionRetentionDays ?? 7),
+      ...outboundTasks,
     },
   }).catch(async (error: unknown) => {
     await liveness.stop();
+    await agent?.close();
     throw error;
   });
-  void runner.promise.finally(() => liveness.stop()).then(() => goingDown(), goingDown);
+  // Events are written by triggers, which may not add jobs: the sweeper adds their fan-out jobs.
+  const sweeper = outbound ? startOutboundSweeper(pool, outbound.sweepIntervalMs) : null;
+  if (sweeper) {
+    // the sweeper stops first, so that none of its queries outlives the pool the caller ends next
+    const stopRunner = runner.stop.bind(runner);
+    runner.stop = async (...args: Parameters<Runner['stop']>) => {
+      await sweeper.stop();
+      return stopRunner(...args);
+    };
+  }
+  void runner.promise.finally(async () => {
+    await sweeper?.stop();
+    await agent?.close();
+    await liveness.stop();
+  }).then(() => goingDown(), goingDown);
   return { runner, stopLiveness: () => liveness.stop() };
 }
 

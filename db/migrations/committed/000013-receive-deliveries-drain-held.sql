@@ -1,5 +1,5 @@
---! Previous: sha1:7c2deedf401b6163f78446d504ce97961db4784b
---! Hash: sha1:cfc368d72452a647d9174977cc6a28ba63b236eb
+--! Previous: sha1:9adba8161f6e436252d2fca7e6e00353de88ed87
+--! Hash: sha1:58f9ae0c1dbd9774858ca371550def7e09e8275d
 --! Message: receive_deliveries answers drain_held per item (dropped for its new result column)
 
 -- A function's result columns cannot change under create or replace. The receiver's statement

@@ -1,5 +1,5 @@
---! Previous: sha1:cfc368d72452a647d9174977cc6a28ba63b236eb
---! Hash: sha1:3c770a140af7f05dff912c6a727cb387357b6010
+--! Previous: sha1:58f9ae0c1dbd9774858ca371550def7e09e8275d
+--! Hash: sha1:8b2406e6b39bbabbdd09df334032a751d60b22b1
 --! Message: deliveries: the replay digest of a signed request, unique per webhook, kept as long as the delivery
 
 -- A captured signed request must not be applied again, however late it is replayed. The
