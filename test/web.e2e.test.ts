@@ -316,7 +316,7 @@ describe('Settings → Webhooks in a browser', () => {
     await screen(page, '10-rejections');
     expect(await axeProblems(page)).toEqual([]);
     await page.click('#tab-outbound');
-    await page.waitForSelector('text=Outbound webhooks are not configured yet');
+    await page.waitForSelector('text=No subscriptions yet'); // the Outbound tab's own test: web.outbound.e2e.test.ts
     expect(new URL(page.url()).pathname).toBe('/settings/webhooks/outbound');
     await screen(page, '11-outbound');
     expect(await axeProblems(page)).toEqual([]);

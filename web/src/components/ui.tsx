@@ -3,6 +3,7 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import {
   Button,
+  Dialog,
   FieldError,
   Header,
   Input,
@@ -10,9 +11,12 @@ import {
   ListBox,
   ListBoxItem,
   ListBoxSection,
+  Modal,
+  ModalOverlay,
   Popover,
   Select,
   SelectValue,
+  Heading,
   Text,
   TextArea,
   TextField,
@@ -257,5 +261,74 @@ export function SelectField({
         </ListBox>
       </Popover>
     </Select>
+  );
+}
+
+/** A labelled value shown in full (`id` is the element whose text is the value) with its copy button (`<id>-copy`). */
+export function CopyableValue({ id, label, value, copyLabel }: { id: string; label: string; value: string; copyLabel: string }) {
+  return (
+    <div>
+      <div className="label">{label}</div>
+      <div className="copy-row">
+        <code id={id} className="secret-box" translate="no">
+          {value}
+        </code>
+        <CopyButton id={`${id}-copy`} text={value} label={copyLabel} />
+      </div>
+    </div>
+  );
+}
+
+/** JSON (or text) as it was sent or received, pretty-printed, never translated. */
+export function JsonBlock({ value, id, tall = true }: { value: unknown; id?: string; tall?: boolean }) {
+  return (
+    <pre className={tall ? 'code code-tall' : 'code'} translate="no" id={id}>
+      {typeof value === 'string' ? value : JSON.stringify(value, null, 2)}
+    </pre>
+  );
+}
+
+/** HTTP headers as a compact name → value table (multi-valued headers joined). */
+export function HeadersTable({ headers, id }: { headers: Record<string, unknown> | null | undefined; id?: string }) {
+  return (
+    <table className="table table-compact" id={id}>
+      <tbody>
+        {Object.entries(headers ?? {}).map(([name, value]) => (
+          <tr key={name}>
+            <th scope="row" translate="no" className="mono">
+              {name}
+            </th>
+            <td translate="no" className="mono break">
+              {Array.isArray(value) ? value.join(', ') : String(value)}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/**
+ * The side drawer a log opens one row in (inbound and outbound deliveries): a titled dialog at the
+ * right edge with a close button (`<closeId>`); Escape and a click outside close it too.
+ */
+export function Drawer({ id, title, closeId, onClose, children }: { id: string; title: string; closeId: string; onClose: () => void; children: ReactNode }) {
+  const { t } = useTranslation();
+  return (
+    <ModalOverlay isOpen isDismissable onOpenChange={(o) => !o && onClose()} className="overlay overlay-drawer">
+      <Modal className="drawer">
+        <Dialog className="dialog drawer-dialog" id={id} aria-labelledby={`${id}-title`}>
+          <div className="drawer-head">
+            <Heading slot="title" id={`${id}-title`}>
+              {title}
+            </Heading>
+            <Button id={closeId} className="btn-icon" onPress={onClose} aria-label={t('common.close')}>
+              ×
+            </Button>
+          </div>
+          {children}
+        </Dialog>
+      </Modal>
+    </ModalOverlay>
   );
 }

@@ -7,7 +7,7 @@ import { Button, Dialog, Heading, Link, Modal, ModalOverlay, ProgressBar } from 
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { Chip, EmptyState, ErrorState, Field, Loading, RelTime, SelectField, errorText, type ChipTone } from '../components/ui.tsx';
-import { graphql } from '../lib/api.ts';
+import { LOG_POLL_MS, graphql } from '../lib/api.ts';
 import { summarizeOutcome } from '../lib/outcome.ts';
 import { DELIVERIES_QUERY, type DeliveryRow } from '../lib/queries.ts';
 import { DeliveryDrawer } from './DeliveryDrawer.tsx';
@@ -15,7 +15,6 @@ import { useWebhooks } from './InboundList.tsx';
 import { usePermissions } from './Shell.tsx';
 
 const PAGE = 25;
-export const POLL_MS = 1_500;
 
 export function statusTone(status: string): ChipTone {
   return status === 'dispatched' ? 'ok' : status === 'failed' ? 'bad' : status === 'pending' ? 'info' : 'muted';
@@ -187,7 +186,7 @@ export function DeliveryLog() {
     initialPageParam: null as string | null,
     getNextPageParam: (last) => (last.pageInfo.hasNextPage ? last.pageInfo.endCursor : undefined),
     // new deliveries and status changes show without a reload; paused while the tab is hidden
-    refetchInterval: POLL_MS,
+    refetchInterval: LOG_POLL_MS,
     staleTime: 0,
   });
   const rows = deliveries.data?.pages.flatMap((p) => p.nodes) ?? [];
