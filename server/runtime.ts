@@ -55,7 +55,11 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
 
     let runner: Runner | null = null;
     if (parts.worker) {
-      runner = await startWorker(pool, { concurrency: env.workerConcurrency, jsonataTimeoutMs: env.jsonataTimeoutMs });
+      runner = await startWorker(pool, {
+        concurrency: env.workerConcurrency,
+        jsonataTimeoutMs: env.jsonataTimeoutMs,
+        outbound: { ...env.outbound, ...outboundPolicy, masterKey: database.masterKey },
+      });
       stops.unshift(() => runner!.stop());
     }
 

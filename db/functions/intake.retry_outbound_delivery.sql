@@ -18,7 +18,7 @@ begin
   if not found then
     raise exception 'outbound delivery % not found', retry_outbound_delivery.delivery_id using errcode = 'P0002';
   end if;
-  perform intake_private.enqueue_outbound_delivery(v_tenant, v_row.delivery_id, now());
+  perform intake_private.enqueue_outbound_delivery(v_tenant, v_row.delivery_id, now(), 'manual');
   return v_row;
 end
 $$;

@@ -30,7 +30,7 @@ begin
   insert into intake.outbound_deliveries (tenant, event_id, subscription_id, event_type, next_attempt_at)
   values (v_tenant, v_event, send_outbound_test_event.subscription_id, v_type, now())
   returning * into v_row;
-  perform intake_private.enqueue_outbound_delivery(v_tenant, v_row.delivery_id, now());
+  perform intake_private.enqueue_outbound_delivery(v_tenant, v_row.delivery_id, now(), 'test');
   return v_row;
 end
 $$;

@@ -33,7 +33,7 @@ begin
   update intake.outbound_deliveries d set status = 'pending', next_attempt_at = now()
     from outbound_recovery_picked p
    where d.tenant = p_tenant and d.delivery_id = p.delivery_id;
-  perform intake_private.enqueue_outbound_delivery(p_tenant, p.delivery_id, now()) from outbound_recovery_picked p;
+  perform intake_private.enqueue_outbound_delivery(p_tenant, p.delivery_id, now(), 'manual') from outbound_recovery_picked p;
 
   select p.created_at, p.delivery_id into v_last from outbound_recovery_picked p order by p.created_at desc, p.delivery_id desc limit 1;
   update intake.outbound_recoveries r
