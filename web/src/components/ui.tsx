@@ -129,7 +129,8 @@ export function CopyButton({ id, text, label }: { id: string; text: string; labe
     <Button
       id={id}
       className="btn btn-small"
-      aria-label={label ?? t('common.copy')}
+      // the visible word is in the accessible name, also while it reads "Copied" (WCAG 2.5.3)
+      aria-label={copied ? t('common.copied') : (label ?? t('common.copy'))}
       onPress={async () => {
         try {
           await navigator.clipboard.writeText(text);

@@ -2,8 +2,10 @@
 // "entity.*" and "*", matched as core/outboundEvents.ts eventMatches does), the custom-header
 // rows and their checks (mirroring core/outboundSubscriptions.ts; the server has the last word),
 // a subscription's status, the delivery log's filter, and which dialog field a server error names.
-import type { ChipTone } from '../components/ui.tsx';
 import { HEADER_PATTERN } from './validate.ts';
+
+/** A Chip's tone (components/ui.tsx ChipTone; spelled out here so this file needs no JSX, for the unit tests). */
+type ChipTone = 'ok' | 'warn' | 'bad' | 'muted' | 'info';
 
 export interface EventTypeLike {
   name: string;

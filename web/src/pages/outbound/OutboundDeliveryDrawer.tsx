@@ -201,7 +201,7 @@ export function OutboundDeliveryDrawer({ deliveryId, onClose }: { deliveryId: st
               {t('outbound.drawer.gaveUp')} <span translate="no">{d.lastError}</span>
             </p>
           )}
-          {can('outbound_webhook:replay') && d.status !== 'pending' && (
+          {can('outbound_webhook:replay') && (
             <div className="drawer-actions">
               <Button id="outbound-retry" className="btn" onPress={() => setConfirming(true)}>
                 {t('outbound.drawer.retry')}

@@ -20,11 +20,11 @@ export interface CreatedSubscription {
   secret: string;
 }
 
-function Check({ id, isSelected, isDisabled, onChange, children }: { id: string; isSelected: boolean; isDisabled?: boolean; onChange: (on: boolean) => void; children: ReactNode }) {
+function Check({ id, isSelected, isDisabled, onChange, inline, children }: { id: string; isSelected: boolean; isDisabled?: boolean; onChange: (on: boolean) => void; inline?: boolean; children: ReactNode }) {
   return (
     <Checkbox id={id} className="checkbox" isSelected={isSelected} isDisabled={isDisabled ?? false} onChange={onChange}>
       <span className="checkbox-box" aria-hidden="true" />
-      <span className="checkbox-label">{children}</span>
+      <span className={inline ? 'checkbox-label checkbox-label-inline' : 'checkbox-label'}>{children}</span>
     </Checkbox>
   );
 }
@@ -38,7 +38,7 @@ export function EventTypePicker({ catalogue, selected, onChange, error }: { cata
         <span id="outbound-events-label" className="field-label">
           {t('outbound.form.events')}
         </span>
-        <Check id="outbound-event-all" isSelected={everything} onChange={(on) => onChange(toggleAll(on))}>
+        <Check id="outbound-event-all" inline isSelected={everything} onChange={(on) => onChange(toggleAll(on))}>
           {t('outbound.form.allEvents')} <code translate="no">*</code>
         </Check>
       </div>
@@ -55,7 +55,7 @@ export function EventTypePicker({ catalogue, selected, onChange, error }: { cata
           return (
             <fieldset key={entity} className="event-group">
               <legend>{t(`outbound.entity.${entity}`, { defaultValue: entity })}</legend>
-              <Check id={`outbound-event-group-${eventDomId(entity)}`} isSelected={whole} isDisabled={everything} onChange={(on) => onChange(toggleEntity(selected, entity, on, catalogue))}>
+              <Check id={`outbound-event-group-${eventDomId(entity)}`} inline isSelected={whole} isDisabled={everything} onChange={(on) => onChange(toggleEntity(selected, entity, on, catalogue))}>
                 {t('outbound.form.allOfEntity')} <code translate="no">{wildcard}</code>
               </Check>
               {types.map((type) => (

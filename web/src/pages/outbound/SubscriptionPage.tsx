@@ -286,7 +286,7 @@ export function SubscriptionPage() {
       {back}
       <div className="section-head">
         <div className="min-0">
-          <h2 id="outbound-subscription-heading" className="mono break" translate="no">
+          <h2 id="outbound-subscription-heading" className="url-title" translate="no">
             {s.url}
           </h2>
           {s.description && (
