@@ -1,7 +1,7 @@
 // The Outbound tab's small dialogs: the signing secret (shown once, after create and rotate), rotate
 // with an overlap, send a test event, recover failed deliveries (count first, then progress), delete.
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Button, Dialog, Heading, Modal, ModalOverlay, ProgressBar } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
 import { CopyableValue, ErrorState, Loading, SelectField, errorText, notify } from '../../components/ui.tsx';
@@ -85,9 +85,10 @@ export function OutboundSecretDialog({ shown, onClose }: { shown: ShownOutboundS
 
 function overlapLabel(t: (k: string, o?: Record<string, unknown>) => string, seconds: number): string {
   if (seconds === 0) return t('outbound.rotate.overlapNow');
-  if (seconds < 86_400) return t('outbound.rotate.overlapHours', { count: seconds / 3_600 });
-  const days = t('outbound.rotate.overlapDays', { count: seconds / 86_400 });
-  return seconds === DEFAULT_OVERLAP ? `${days} ${t('outbound.rotate.recommended')}` : days;
+  if (seconds <= 86_400) return seconds === DEFAULT_OVERLAP
+    ? `${t('outbound.rotate.overlapHours', { count: 24 })} ${t('outbound.rotate.recommended')}`
+    : t('outbound.rotate.overlapHours', { count: seconds / 3_600 });
+  return t('outbound.rotate.overlapDays', { count: seconds / 86_400 });
 }
 
 export function RotateDialog({ subscription, onClose, onRotated }: { subscription: OutboundSubscription; onClose: () => void; onRotated: (shown: ShownOutboundSecret) => void }) {
@@ -233,6 +234,10 @@ export function RecoverDialog({ subscription, onClose }: { subscription: Outboun
   });
   const state = progress.data ?? started;
   const done = !!state && state.status !== 'running';
+  // the log and the page's "recovering" notice show the re-sent deliveries once the run ends
+  useEffect(() => {
+    if (done) refresh();
+  }, [done]);
   const inactive = !subscription.isActive;
   return (
     <ModalOverlay isOpen isDismissable onOpenChange={(o) => !o && onClose()} className="overlay">
