@@ -333,3 +333,82 @@ export function Drawer({ id, title, closeId, onClose, children }: { id: string; 
     </ModalOverlay>
   );
 }
+
+/** A modal dialog with its title (`<id>-title`); `size` picks the width. Escape and a click outside close it unless `isDismissable` is false. */
+export function ModalDialog({ id, title, size, isDismissable = true, onClose, role, children }: {
+  id: string;
+  title: ReactNode;
+  size?: 'small' | 'wide';
+  isDismissable?: boolean;
+  onClose?: () => void;
+  role?: 'dialog' | 'alertdialog';
+  children: ReactNode;
+}) {
+  return (
+    <ModalOverlay isOpen isDismissable={isDismissable} onOpenChange={(open) => !open && onClose?.()} className="overlay">
+      <Modal className={size ? `modal modal-${size}` : 'modal'}>
+        <Dialog className="dialog" id={id} role={role ?? 'dialog'} aria-labelledby={`${id}-title`}>
+          <Heading slot="title" id={`${id}-title`}>
+            {title}
+          </Heading>
+          {children}
+        </Dialog>
+      </Modal>
+    </ModalOverlay>
+  );
+}
+
+/** "Are you sure?": a small alert dialog with what will happen, the error if it failed, Cancel and the action. */
+export function ConfirmDialog({ id, title, body, children, confirmLabel, confirmId, cancelId, onConfirm, onCancel, isPending, error, danger }: {
+  id: string;
+  title: string;
+  body: ReactNode;
+  children?: ReactNode;
+  confirmLabel: string;
+  confirmId: string;
+  cancelId: string;
+  onConfirm: () => void;
+  onCancel: () => void;
+  isPending?: boolean;
+  error?: unknown;
+  danger?: boolean;
+}) {
+  const { t } = useTranslation();
+  return (
+    <ModalDialog id={id} title={title} size="small" role="alertdialog" onClose={onCancel}>
+      <p>{body}</p>
+      {children}
+      {error ? <p className="error-text">{errorText(t, error)}</p> : null}
+      <div className="dialog-actions">
+        <Button id={cancelId} className="btn" onPress={onCancel}>
+          {t('common.cancel')}
+        </Button>
+        <Button id={confirmId} className={danger ? 'btn btn-danger' : 'btn btn-primary'} onPress={onConfirm} isDisabled={isPending ?? false}>
+          {confirmLabel}
+        </Button>
+      </div>
+    </ModalDialog>
+  );
+}
+
+/** Under a log: "Showing n of m" and, while there is more, the button that loads the next page. */
+export function LogPager({ summary, moreId, moreLabel, hasMore, isLoadingMore, onMore }: {
+  summary: string;
+  moreId: string;
+  moreLabel: string;
+  hasMore: boolean;
+  isLoadingMore: boolean;
+  onMore: () => void;
+}) {
+  const { t } = useTranslation();
+  return (
+    <div className="pager">
+      <span className="muted small">{summary}</span>
+      {hasMore && (
+        <Button id={moreId} className="btn" onPress={onMore} isDisabled={isLoadingMore}>
+          {isLoadingMore ? t('common.loading') : moreLabel}
+        </Button>
+      )}
+    </div>
+  );
+}

@@ -2,9 +2,9 @@
 // Replay with a confirmation, then a link to the new delivery; the replays of this one.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Button, Dialog, Heading, Link, Modal, ModalOverlay, Switch, Tab, TabList, TabPanel, Tabs } from 'react-aria-components';
+import { Button, Link, Switch, Tab, TabList, TabPanel, Tabs } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { Chip, Drawer, ErrorState, HeadersTable, JsonBlock, Loading, RelTime, errorText } from '../components/ui.tsx';
+import { Chip, ConfirmDialog, Drawer, ErrorState, HeadersTable, JsonBlock, Loading, RelTime } from '../components/ui.tsx';
 import { graphql } from '../lib/api.ts';
 import { DELIVERY_QUERY, REPLAY_DELIVERY, type DeliveryDetail } from '../lib/queries.ts';
 import { OutcomeText, statusTone } from './DeliveryLog.tsx';
@@ -177,23 +177,18 @@ export function DeliveryDrawer({ deliveryId, hrefFor, onClose }: { deliveryId: s
             </>
           )}
       {confirming && (
-        <ModalOverlay isOpen isDismissable onOpenChange={(o) => !o && setConfirming(false)} className="overlay">
-          <Modal className="modal modal-small">
-            <Dialog className="dialog" id="replay-confirm-dialog" role="alertdialog">
-              <Heading slot="title">{t('drawer.replayConfirmTitle')}</Heading>
-              <p>{t('drawer.replayConfirmBody')}</p>
-              {replay.isError && <p className="error-text">{errorText(t, replay.error)}</p>}
-              <div className="dialog-actions">
-                <Button id="delivery-replay-cancel" className="btn" onPress={() => setConfirming(false)}>
-                  {t('common.cancel')}
-                </Button>
-                <Button id="delivery-replay-confirm" className="btn btn-primary" onPress={() => replay.mutate()} isDisabled={replay.isPending}>
-                  {t('drawer.replayConfirm')}
-                </Button>
-              </div>
-            </Dialog>
-          </Modal>
-        </ModalOverlay>
+        <ConfirmDialog
+          id="replay-confirm-dialog"
+          title={t('drawer.replayConfirmTitle')}
+          body={t('drawer.replayConfirmBody')}
+          confirmLabel={t('drawer.replayConfirm')}
+          confirmId="delivery-replay-confirm"
+          cancelId="delivery-replay-cancel"
+          onConfirm={() => replay.mutate()}
+          onCancel={() => setConfirming(false)}
+          isPending={replay.isPending}
+          error={replay.isError ? replay.error : null}
+        />
       )}
     </Drawer>
   );

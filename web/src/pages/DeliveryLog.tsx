@@ -6,7 +6,7 @@ import { useState } from 'react';
 import { Button, Dialog, Heading, Link, Modal, ModalOverlay, ProgressBar } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
-import { Chip, EmptyState, ErrorState, Field, Loading, RelTime, SelectField, errorText, type ChipTone } from '../components/ui.tsx';
+import { Chip, EmptyState, ErrorState, Field, Loading, LogPager, RelTime, SelectField, errorText, type ChipTone } from '../components/ui.tsx';
 import { LOG_POLL_MS, graphql } from '../lib/api.ts';
 import { summarizeOutcome } from '../lib/outcome.ts';
 import { DELIVERIES_QUERY, type DeliveryRow } from '../lib/queries.ts';
@@ -293,14 +293,14 @@ export function DeliveryLog() {
               </tbody>
             </table>
           </div>
-          <div className="pager">
-            <span className="muted small">{t('log.showing', { shown: rows.length, total })}</span>
-            {deliveries.hasNextPage && (
-              <Button id="delivery-more" className="btn" onPress={() => void deliveries.fetchNextPage()} isDisabled={deliveries.isFetchingNextPage}>
-                {deliveries.isFetchingNextPage ? t('common.loading') : t('log.more')}
-              </Button>
-            )}
-          </div>
+          <LogPager
+            summary={t('log.showing', { shown: rows.length, total })}
+            moreId="delivery-more"
+            moreLabel={t('log.more')}
+            hasMore={deliveries.hasNextPage}
+            isLoadingMore={deliveries.isFetchingNextPage}
+            onMore={() => void deliveries.fetchNextPage()}
+          />
         </>
       )}
       {openId && <DeliveryDrawer deliveryId={openId} hrefFor={hrefFor} onClose={() => setFilter('delivery', '')} />}

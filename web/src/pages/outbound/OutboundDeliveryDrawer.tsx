@@ -4,9 +4,9 @@
 // confirmation (same webhook-id, so receivers dedupe it).
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Button, Dialog, Heading, Modal, ModalOverlay, Tab, TabList, TabPanel, Tabs } from 'react-aria-components';
+import { Button, Tab, TabList, TabPanel, Tabs } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { Chip, CopyableValue, Drawer, ErrorState, HeadersTable, JsonBlock, Loading, RelTime, errorText } from '../../components/ui.tsx';
+import { Chip, ConfirmDialog, CopyableValue, Drawer, ErrorState, HeadersTable, JsonBlock, Loading, RelTime } from '../../components/ui.tsx';
 import { LOG_POLL_MS, graphql } from '../../lib/api.ts';
 import { attemptOutcome, deliveryTone } from '../../lib/outbound.ts';
 import { DELIVERY_QUERY, RETRY_DELIVERY, type OutboundAttempt, type OutboundDeliveryDetail } from '../../lib/outboundQueries.ts';
@@ -218,25 +218,18 @@ export function OutboundDeliveryDrawer({ deliveryId, onClose }: { deliveryId: st
         </>
       )}
       {confirming && (
-        <ModalOverlay isOpen isDismissable onOpenChange={(o) => !o && setConfirming(false)} className="overlay">
-          <Modal className="modal modal-small">
-            <Dialog className="dialog" id="outbound-retry-dialog" role="alertdialog" aria-labelledby="outbound-retry-title">
-              <Heading slot="title" id="outbound-retry-title">
-                {t('outbound.drawer.retryTitle')}
-              </Heading>
-              <p>{t('outbound.drawer.retryBody')}</p>
-              {retry.isError && <p className="error-text">{errorText(t, retry.error)}</p>}
-              <div className="dialog-actions">
-                <Button id="outbound-retry-cancel" className="btn" onPress={() => setConfirming(false)}>
-                  {t('common.cancel')}
-                </Button>
-                <Button id="outbound-retry-confirm" className="btn btn-primary" onPress={() => retry.mutate()} isDisabled={retry.isPending}>
-                  {t('outbound.drawer.retryConfirm')}
-                </Button>
-              </div>
-            </Dialog>
-          </Modal>
-        </ModalOverlay>
+        <ConfirmDialog
+          id="outbound-retry-dialog"
+          title={t('outbound.drawer.retryTitle')}
+          body={t('outbound.drawer.retryBody')}
+          confirmLabel={t('outbound.drawer.retryConfirm')}
+          confirmId="outbound-retry-confirm"
+          cancelId="outbound-retry-cancel"
+          onConfirm={() => retry.mutate()}
+          onCancel={() => setConfirming(false)}
+          isPending={retry.isPending}
+          error={retry.isError ? retry.error : null}
+        />
       )}
     </Drawer>
   );

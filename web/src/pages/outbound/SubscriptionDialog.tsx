@@ -4,9 +4,9 @@
 // under the field it names.
 import { useMutation } from '@tanstack/react-query';
 import { useMemo, useState, type FormEvent, type ReactNode } from 'react';
-import { Button, Checkbox, Dialog, Form, Heading, Modal, ModalOverlay, Switch } from 'react-aria-components';
+import { Button, Checkbox, Form, Switch } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { ErrorState, Field, Loading } from '../../components/ui.tsx';
+import { ErrorState, Field, Loading, ModalDialog } from '../../components/ui.tsx';
 import { ApiError, graphql } from '../../lib/api.ts';
 import {
   eventDomId, groupByEntity, headerProblems, headerRows, headersObject, isCovered, normalizePatterns, outboundFieldOf, rateLimitProblem,
@@ -245,12 +245,7 @@ export function SubscriptionDialog({ subscription, onClose, onCreated }: { subsc
   const wasAutoDisabled = !!subscription?.autoDisabledAt && !subscription.isActive;
 
   return (
-    <ModalOverlay isOpen isDismissable={false} className="overlay">
-      <Modal className="modal modal-wide">
-        <Dialog className="dialog" id="outbound-dialog" aria-labelledby="outbound-dialog-title">
-          <Heading slot="title" id="outbound-dialog-title">
-            {creating ? t('outbound.form.createTitle') : t('outbound.form.editTitle')}
-          </Heading>
+    <ModalDialog id="outbound-dialog" title={creating ? t('outbound.form.createTitle') : t('outbound.form.editTitle')} size="wide" isDismissable={false}>
           {eventTypes.isPending ? (
             <Loading label={t('common.loading')} />
           ) : eventTypes.isError ? (
@@ -318,8 +313,6 @@ export function SubscriptionDialog({ subscription, onClose, onCreated }: { subsc
               </div>
             </Form>
           )}
-        </Dialog>
-      </Modal>
-    </ModalOverlay>
+    </ModalDialog>
   );
 }

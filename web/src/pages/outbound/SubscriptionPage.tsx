@@ -6,7 +6,7 @@ import { lazy, Suspense, useState } from 'react';
 import { Button, Link } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams, useSearchParams } from 'react-router';
-import { Chip, EmptyState, ErrorState, Field, Loading, RelTime, SelectField, errorText, notify } from '../../components/ui.tsx';
+import { Chip, EmptyState, ErrorState, Field, Loading, LogPager, RelTime, SelectField, errorText, notify } from '../../components/ui.tsx';
 import { LOG_POLL_MS, graphql } from '../../lib/api.ts';
 import { intlLocale } from '../../lib/i18n.ts';
 import { deliveryCondition, deliveryTone, type OutboundDeliveryFilter } from '../../lib/outbound.ts';
@@ -228,14 +228,14 @@ function DeliveryLog({ subscription }: { subscription: OutboundSubscriptionDetai
               </tbody>
             </table>
           </div>
-          <div className="pager">
-            <span className="muted small">{t('outbound.log.showing', { shown: rows.length, total })}</span>
-            {deliveries.hasNextPage && (
-              <Button id="outbound-delivery-more" className="btn" onPress={() => void deliveries.fetchNextPage()} isDisabled={deliveries.isFetchingNextPage}>
-                {deliveries.isFetchingNextPage ? t('common.loading') : t('outbound.log.more')}
-              </Button>
-            )}
-          </div>
+          <LogPager
+            summary={t('outbound.log.showing', { shown: rows.length, total })}
+            moreId="outbound-delivery-more"
+            moreLabel={t('outbound.log.more')}
+            hasMore={deliveries.hasNextPage}
+            isLoadingMore={deliveries.isFetchingNextPage}
+            onMore={() => void deliveries.fetchNextPage()}
+          />
         </>
       )}
       {openId && (

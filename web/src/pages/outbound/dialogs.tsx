@@ -2,9 +2,9 @@
 // with an overlap, send a test event, recover failed deliveries (count first, then progress), delete.
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { Button, Dialog, Heading, Modal, ModalOverlay, ProgressBar } from 'react-aria-components';
+import { Button, ProgressBar } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { CopyableValue, ErrorState, Loading, SelectField, errorText, notify } from '../../components/ui.tsx';
+import { ConfirmDialog, CopyableValue, ErrorState, Loading, ModalDialog, SelectField, errorText, notify } from '../../components/ui.tsx';
 import { graphql } from '../../lib/api.ts';
 import { intlLocale } from '../../lib/i18n.ts';
 import { DEFAULT_OVERLAP, OVERLAP_CHOICES, RECOVER_WINDOWS, isCovered, recoverSince, type RecoverWindow } from '../../lib/outbound.ts';
@@ -37,12 +37,7 @@ export function OutboundSecretDialog({ shown, onClose }: { shown: ShownOutboundS
   const rotated = shown.previousSecretsExpireAt !== undefined;
   const overlapEnded = rotated && new Date(shown.previousSecretsExpireAt!).getTime() <= Date.now() + 1_000;
   return (
-    <ModalOverlay isOpen className="overlay">
-      <Modal className="modal">
-        <Dialog className="dialog" id="outbound-secret-dialog" aria-labelledby="outbound-secret-title">
-          <Heading slot="title" id="outbound-secret-title">
-            {rotated ? t('outbound.secret.rotatedTitle') : t('outbound.secret.createdTitle')}
-          </Heading>
+    <ModalDialog id="outbound-secret-dialog" title={rotated ? t('outbound.secret.rotatedTitle') : t('outbound.secret.createdTitle')} isDismissable={false}>
           <div className="stack">
             <CopyableValue id="outbound-secret-url" label={t('outbound.secret.url')} value={shown.subscription.url} copyLabel={t('outbound.secret.copyUrl')} />
             <CopyableValue id="outbound-secret" label={t('outbound.secret.secret')} value={shown.secret} copyLabel={t('outbound.secret.copySecret')} />
@@ -77,9 +72,7 @@ export function OutboundSecretDialog({ shown, onClose }: { shown: ShownOutboundS
               {t('outbound.secret.done')}
             </Button>
           </div>
-        </Dialog>
-      </Modal>
-    </ModalOverlay>
+    </ModalDialog>
   );
 }
 
@@ -106,12 +99,7 @@ export function RotateDialog({ subscription, onClose, onRotated }: { subscriptio
   });
   const rotating = subscription.secretExpiresAt && new Date(subscription.secretExpiresAt).getTime() > Date.now();
   return (
-    <ModalOverlay isOpen isDismissable onOpenChange={(o) => !o && onClose()} className="overlay">
-      <Modal className="modal modal-small">
-        <Dialog className="dialog" id="outbound-rotate-dialog" aria-labelledby="outbound-rotate-title">
-          <Heading slot="title" id="outbound-rotate-title">
-            {t('outbound.rotate.title')}
-          </Heading>
+    <ModalDialog id="outbound-rotate-dialog" title={t('outbound.rotate.title')} size="small" onClose={onClose}>
           <div className="stack">
             <p>{t('outbound.rotate.body')}</p>
             <SelectField
@@ -140,9 +128,7 @@ export function RotateDialog({ subscription, onClose, onRotated }: { subscriptio
               {t('outbound.rotate.confirm')}
             </Button>
           </div>
-        </Dialog>
-      </Modal>
-    </ModalOverlay>
+    </ModalDialog>
   );
 }
 
@@ -164,12 +150,7 @@ export function TestEventDialog({ subscription, onClose, onSent }: { subscriptio
     },
   });
   return (
-    <ModalOverlay isOpen isDismissable onOpenChange={(o) => !o && onClose()} className="overlay">
-      <Modal className="modal modal-small">
-        <Dialog className="dialog" id="outbound-test-dialog" aria-labelledby="outbound-test-title">
-          <Heading slot="title" id="outbound-test-title">
-            {t('outbound.test.title')}
-          </Heading>
+    <ModalDialog id="outbound-test-dialog" title={t('outbound.test.title')} size="small" onClose={onClose}>
           {eventTypes.isPending ? (
             <Loading label={t('common.loading')} />
           ) : eventTypes.isError ? (
@@ -201,9 +182,7 @@ export function TestEventDialog({ subscription, onClose, onSent }: { subscriptio
               {t('outbound.test.send')}
             </Button>
           </div>
-        </Dialog>
-      </Modal>
-    </ModalOverlay>
+    </ModalDialog>
   );
 }
 
@@ -240,12 +219,7 @@ export function RecoverDialog({ subscription, onClose }: { subscription: Outboun
   }, [done]);
   const inactive = !subscription.isActive;
   return (
-    <ModalOverlay isOpen isDismissable onOpenChange={(o) => !o && onClose()} className="overlay">
-      <Modal className="modal modal-small">
-        <Dialog className="dialog" id="outbound-recover-dialog" aria-labelledby="outbound-recover-title">
-          <Heading slot="title" id="outbound-recover-title">
-            {t('outbound.recover.title')}
-          </Heading>
+    <ModalDialog id="outbound-recover-dialog" title={t('outbound.recover.title')} size="small" onClose={onClose}>
           {!state ? (
             <div className="stack">
               <p>{t('outbound.recover.body')}</p>
@@ -295,9 +269,7 @@ export function RecoverDialog({ subscription, onClose }: { subscription: Outboun
               </Button>
             )}
           </div>
-        </Dialog>
-      </Modal>
-    </ModalOverlay>
+    </ModalDialog>
   );
 }
 
@@ -314,29 +286,24 @@ export function DeleteSubscriptionDialog({ subscription, onClose, onDeleted }: {
     },
   });
   return (
-    <ModalOverlay isOpen isDismissable onOpenChange={(o) => !o && onClose()} className="overlay">
-      <Modal className="modal modal-small">
-        <Dialog className="dialog" id="outbound-delete-dialog" role="alertdialog" aria-labelledby="outbound-delete-title">
-          <Heading slot="title" id="outbound-delete-title">
-            {t('outbound.delete.title')}
-          </Heading>
-          <p>{t('outbound.delete.body')}</p>
-          <p>
-            <code translate="no" className="break">
-              {subscription.url}
-            </code>
-          </p>
-          {remove.isError && <p className="error-text">{errorText(t, remove.error)}</p>}
-          <div className="dialog-actions">
-            <Button id="outbound-delete-cancel" className="btn" onPress={onClose}>
-              {t('common.cancel')}
-            </Button>
-            <Button id="outbound-delete-confirm" className="btn btn-danger" isDisabled={remove.isPending} onPress={() => remove.mutate()}>
-              {t('outbound.delete.confirm')}
-            </Button>
-          </div>
-        </Dialog>
-      </Modal>
-    </ModalOverlay>
+    <ConfirmDialog
+      id="outbound-delete-dialog"
+      title={t('outbound.delete.title')}
+      body={t('outbound.delete.body')}
+      confirmLabel={t('outbound.delete.confirm')}
+      confirmId="outbound-delete-confirm"
+      cancelId="outbound-delete-cancel"
+      onConfirm={() => remove.mutate()}
+      onCancel={onClose}
+      isPending={remove.isPending}
+      error={remove.isError ? remove.error : null}
+      danger
+    >
+      <p>
+        <code translate="no" className="break">
+          {subscription.url}
+        </code>
+      </p>
+    </ConfirmDialog>
   );
 }
