@@ -19,6 +19,7 @@ import { migrateDatabase } from '../core/migrate.ts';
 import { createTenant } from '../core/tenants.ts';
 import { createWebhook } from '../core/webhooks.ts';
 import { startWorker } from '../worker/runner.ts';
+import { benchOutbound } from './outbound.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -32,9 +33,9 @@ const WEBHOOKS = 32; // the worker's load is spread over them, as many webhooks 
 // How many of them the receiver load is spread over. 1 is the worst case (one webhook's
 // deliveries commit one batch at a time, in arrival order); an MSP's traffic comes from many.
 const RECEIVER_WEBHOOKS = Math.min(WEBHOOKS, Number(process.env.BENCH_RECEIVER_WEBHOOKS ?? 1));
-// BENCH_ONLY=receiver or BENCH_ONLY=worker runs one half (for profiling one side).
+// BENCH_ONLY=receiver, worker or outbound runs one part (for profiling one side).
 const ONLY = process.env.BENCH_ONLY ?? '';
-if (!['', 'receiver', 'worker'].includes(ONLY)) throw new Error(`BENCH_ONLY must be receiver or worker, not "${ONLY}"`);
+if (!['', 'receiver', 'worker', 'outbound'].includes(ONLY)) throw new Error(`BENCH_ONLY must be receiver, worker or outbound, not "${ONLY}"`);
 
 const quiet = new Logger(() => () => {});
 
@@ -145,6 +146,9 @@ end
 }
 
 async function main() {
+  // outbound webhooks: bench/outbound.ts, in a database of its own, after the rest
+  const outbound = () => benchOutbound({ serverUrl: serverUrl(), rounds: ROUNDS, deliveries: Number(process.env.BENCH_OUTBOUND_DELIVERIES ?? 2000), concurrency: WORKER_CONCURRENCY });
+  if (ONLY === 'outbound') return console.log('\n' + (await outbound()));
   const pgbench = spawnSync('pgbench', ['--version'], { encoding: 'utf8' });
   if (pgbench.error) throw new Error('pgbench is needed for the Postgres ceiling (Debian: apt-get install postgresql-client)');
 
@@ -303,6 +307,7 @@ medians of ${ROUNDS} rounds; ${SECONDS} s per round; ${JOBS} jobs per worker rou
     await admin.query(`drop database if exists ${dbName} with (force)`);
     await admin.end();
   }
+  if (ONLY === '') console.log(await outbound());
 }
 
 main().catch((error) => {

@@ -11,6 +11,7 @@ import { errorMessage, log } from '../core/log.ts';
 import { migrateDatabase } from '../core/migrate.ts';
 import { intOption, need, parse, UsageError, withDatabase } from './args.ts';
 import { ACCESS_USAGE, accessCommand } from './commands/access.ts';
+import { OUTBOUND_USAGE, outboundCommand } from './commands/outbound.ts';
 import { startRuntime, type RuntimeParts } from '../server/runtime.ts';
 import { createSetupToken } from '../core/sessions.ts';
 import { UI_HOME } from '../web/serve.ts';
@@ -42,6 +43,7 @@ const USAGE = `usage: intake <command>
   workflow list --tenant S
   workflow runs --tenant S [--workflow ID] [--status pending|running|succeeded|failed] [--limit N]
 ${ACCESS_USAGE}
+${OUTBOUND_USAGE}
   actions list | doc                    the action registry as JSON, or as docs/actions.md`;
 
 function webhookInput(v: Record<string, unknown>): Record<string, unknown> {
@@ -343,6 +345,9 @@ async function main(argv: string[]): Promise<unknown> {
     case 'user':
     case 'api-key':
       return accessCommand(command, args);
+    case 'subscription':
+    case 'events':
+      return outboundCommand(command, args);
     case 'actions':
       if (sub === 'list') return listActionsByEntityType();
       if (sub === 'doc') {

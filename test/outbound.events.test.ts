@@ -238,7 +238,7 @@ describe('the sweeper', () => {
   });
 });
 
-it('fans one event out to 1,000 subscriptions with one add_jobs call, and a second run adds nothing', async () => {
+it('fans one event out to 1,000 subscriptions with one add_jobs call (jobs of 20 deliveries), and a second run adds nothing', async () => {
   const big = await makeTenant(db.pool, 'big');
   await sql(
     `insert into intake.outbound_subscriptions (tenant, url, event_types)
@@ -268,12 +268,15 @@ it('fans one event out to 1,000 subscriptions with one add_jobs call, and a seco
     client.release();
   }
   expect(calls).toEqual({ add_jobs: 1 });
+  // 50 jobs of 20 deliveries each, covering every delivery once
   const { rows: [after] } = await sql(
     `select (select count(*)::int from intake.outbound_deliveries where tenant = $1) as deliveries,
-            (select count(*)::int from graphile_worker.jobs j where j.task_identifier = 'outbound_deliver'
-               and j.key in (select 'outbound_delivery:' || delivery_id from intake.outbound_deliveries where tenant = $1)) as jobs,
+            (select count(*)::int from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+              where t.identifier = 'outbound_deliver' and j.payload->>'tenant' = $1::text) as jobs,
+            (select count(distinct x.delivery_id)::int from graphile_worker._private_jobs j, json_array_elements_text(j.payload->'delivery_ids') x (delivery_id)
+              where j.payload->>'tenant' = $1::text) as covered,
             (select delivery_count from intake.outbound_events where tenant = $1) as recorded`, [big]);
-  expect(after).toEqual({ deliveries: 1000, jobs: 1000, recorded: 1000 });
+  expect(after).toEqual({ deliveries: 1000, jobs: 50, covered: 1000, recorded: 1000 });
   expect(await fanOutOutboundEvent(db.pool, big, event.event_id)).toBe(0);
   const { rows: [again] } = await sql(`select count(*)::int as n from intake.outbound_deliveries where tenant = $1`, [big]);
   expect(again.n).toBe(1000);

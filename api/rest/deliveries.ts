@@ -4,35 +4,12 @@ import { Router } from 'express';
 import { ApiRequestError } from '../errors.ts';
 import { withClaims } from '../settings.ts';
 import { readWebhook, requirePermission } from '../webhooks.ts';
-import { route, uuidParam } from './http.ts';
+import { decodeCursor, encodeCursor, route, timeParam, uuidParam } from './http.ts';
 import { deliveryToApi, type DeliveryRow } from './representation.ts';
 import type { RestOptions } from './webhooks.ts';
 
 const STATUSES = ['pending', 'dispatched', 'duplicate', 'failed'] as const;
 const DEFAULT_LIMIT = 50;
-
-/** An opaque cursor: the last row's (received_at in microseconds, delivery_id). */
-function encodeCursor(receivedAt: string, id: string): string {
-  return Buffer.from(JSON.stringify([receivedAt, id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && !Number.isNaN(Date.parse(value[0]))) {
-      return [value[0], uuidParam('cursor', value[1])];
-    }
-  } catch {
-    // fall through
-  }
-  throw new ApiRequestError('VALIDATION', 'cursor: not a cursor this API returned', { field: 'cursor' });
-}
-
-function timeParam(field: string, value: string | undefined): string | null {
-  if (value === undefined || value === '') return null;
-  if (Number.isNaN(Date.parse(value))) throw new ApiRequestError('VALIDATION', `${field}: must be an ISO 8601 date-time`, { field });
-  return new Date(value).toISOString();
-}
 
 export function deliveryRoutes(options: RestOptions): Router {
   const router = Router();

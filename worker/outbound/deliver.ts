@@ -1,7 +1,8 @@
-// One attempt of an outbound delivery (the outbound_deliver task): read the delivery, its event
-// and subscription and the live signing secrets; POST the event's payload signed per Standard
-// Webhooks through the SSRF-guarded agent; then, in one transaction, record the attempt, move
-// the delivery on (succeeded, failed, or its next attempt scheduled with run_at) and update the
+// One attempt of each outbound delivery of a job (the outbound_deliver task: a fan-out's batch,
+// or one delivery's retry): read the deliveries, their event and subscription and the live
+// signing secrets in one query; POST each event's payload signed per Standard Webhooks through
+// the SSRF-guarded agent, all at once; then, in one statement
+// (intake_private.record_outbound_attempts), record the attempts, move each delivery on (succeeded, failed, or its next attempt scheduled with run_at) and update the
 // subscription's health (a 410 disables it, and so do INTAKE_OUTBOUND_DISABLE_AFTER_HOURS of
 // failures without a success). No transaction is open while the request is in flight.
 // Runs as the owner (the secrets are in intake_private), filtering by tenant explicitly.
@@ -48,6 +49,7 @@ export function observeOutboundAttempts(observer: ((result: OutboundAttemptResul
 }
 
 interface DeliveryState {
+  delivery_id: string;
   status: string;
   attempt_count: number;
   event_id: string;
@@ -64,9 +66,9 @@ interface DeliveryState {
   secrets: Buffer[];
 }
 
-async function readState(pool: pg.Pool, tenant: string, deliveryId: string): Promise<DeliveryState | null> {
+async function readStates(pool: pg.Pool, tenant: string, deliveryIds: readonly string[]): Promise<DeliveryState[]> {
   const { rows } = await pool.query<DeliveryState>(
-    `select d.status, d.attempt_count, d.event_id, d.event_type, d.subscription_id, e.payload, e.is_test,
+    `select d.delivery_id, d.status, d.attempt_count, d.event_id, d.event_type, d.subscription_id, e.payload, e.is_test,
             s.url, s.headers, s.is_active, s.disabled_reason, s.rate_limit_per_minute,
             case when s.rate_limit_per_minute is null then 0
                  else (select count(*)::int from intake.outbound_attempts a
@@ -79,10 +81,10 @@ async function readState(pool: pg.Pool, tenant: string, deliveryId: string): Pro
        from intake.outbound_deliveries d
        join intake.outbound_events e on e.tenant = d.tenant and e.event_id = d.event_id
        join intake.outbound_subscriptions s on s.tenant = d.tenant and s.subscription_id = d.subscription_id
-      where d.tenant = $1 and d.delivery_id = $2`,
-    [tenant, deliveryId],
+      where d.tenant = $1 and d.delivery_id = any($2::uuid[])`,
+    [tenant, deliveryIds],
   );
-  return rows[0] ?? null;
+  return rows;
 }
 
 interface Sent {
@@ -108,7 +110,8 @@ async function readLimited(body: AsyncIterable<Buffer> & { destroy(): void }): P
       break;
     }
   }
-  return Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT).toString('utf8');
+  // Postgres text cannot hold NUL; a receiver's binary answer is kept without them
+  return Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT).toString('utf8').replaceAll('\u0000', '');
 }
 
 function isTimeout(error: unknown): boolean {
@@ -174,125 +177,101 @@ export async function sendSigned(
 
 export type DeliverOutcome = 'gone' | 'not_pending' | 'disabled' | 'rate_limited' | 'succeeded' | 'retrying' | 'failed';
 
+type Trigger = 'scheduled' | 'manual' | 'test';
+
 /** One attempt of a delivery and what follows from it. Safe to run again: a delivery no longer pending is left alone. */
-export async function deliverOutbound(
-  pool: pg.Pool, tenant: string, deliveryId: string, trigger: 'scheduled' | 'manual' | 'test', options: OutboundDeliverOptions,
-): Promise<DeliverOutcome> {
-  const state = await readState(pool, tenant, deliveryId);
-  if (!state) return 'gone';
-  if (state.status !== 'pending') return 'not_pending';
-  if (!state.is_active && !state.is_test) {
-    await pool.query(
-      `update intake.outbound_deliveries set status = 'failed', next_attempt_at = null, last_error = $3
-        where tenant = $1 and delivery_id = $2 and status = 'pending'`,
-      [tenant, deliveryId, `not sent: the subscription is disabled${state.disabled_reason ? ` (${state.disabled_reason})` : ''}`],
-    );
-    return 'disabled';
+export async function deliverOutbound(pool: pg.Pool, tenant: string, deliveryId: string, trigger: Trigger, options: OutboundDeliverOptions): Promise<DeliverOutcome> {
+  return (await deliverOutboundBatch(pool, tenant, [deliveryId], trigger, options)).get(deliveryId) ?? 'gone';
+}
+
+/**
+ * One attempt of each delivery of a job (a fan-out's batch, or one delivery's retry): their
+ * states read in one query, the requests sent at once, the attempts recorded in one statement.
+ */
+export async function deliverOutboundBatch(
+  pool: pg.Pool, tenant: string, deliveryIds: readonly string[], trigger: Trigger, options: OutboundDeliverOptions,
+): Promise<Map<string, DeliverOutcome>> {
+  const outcomes = new Map<string, DeliverOutcome>();
+  const states = await readStates(pool, tenant, deliveryIds);
+  const toSend: DeliveryState[] = [];
+  const disabled: DeliveryState[] = [];
+  for (const state of states) {
+    if (state.status !== 'pending') outcomes.set(state.delivery_id, 'not_pending');
+    else if (!state.is_active && !state.is_test) disabled.push(state);
+    else if (state.rate_limit_per_minute !== null && state.recent_attempts >= state.rate_limit_per_minute && !state.is_test) {
+      // over the subscription's limit: not an attempt; its job comes back when a slot is likely free
+      const waitMs = Math.ceil(60_000 / state.rate_limit_per_minute) + Math.floor((options.random ?? Math.random)() * 1000);
+      await pool.query(
+        `with d as (update intake.outbound_deliveries set next_attempt_at = now() + make_interval(secs => $3::float8 / 1000)
+                     where tenant = $1 and delivery_id = $2 returning next_attempt_at)
+         select intake_private.enqueue_outbound_delivery($1, $2, d.next_attempt_at, $4) from d`,
+        [tenant, state.delivery_id, waitMs, trigger],
+      );
+      outcomes.set(state.delivery_id, 'rate_limited');
+    } else toSend.push(state);
   }
-  if (state.rate_limit_per_minute !== null && state.recent_attempts >= state.rate_limit_per_minute && !state.is_test) {
-    // over the subscription's limit: not an attempt, the job comes back when a slot is likely free
-    const waitMs = Math.ceil(60_000 / state.rate_limit_per_minute) + Math.floor((options.random ?? Math.random)() * 1000);
+  if (disabled.length > 0) {
     await pool.query(
-      `select intake_private.enqueue_outbound_delivery($1, $2, now() + make_interval(secs => $3::float8 / 1000), $4)`,
-      [tenant, deliveryId, waitMs, trigger],
+      `update intake.outbound_deliveries d set status = 'failed', next_attempt_at = null, last_error = x.why
+         from unnest($2::uuid[], $3::text[]) x (id, why)
+        where d.tenant = $1 and d.delivery_id = x.id and d.status = 'pending'`,
+      [tenant, disabled.map((s) => s.delivery_id), disabled.map((s) => `not sent: the subscription is disabled${s.disabled_reason ? ` (${s.disabled_reason})` : ''}`)],
     );
-    await pool.query(`update intake.outbound_deliveries set next_attempt_at = now() + make_interval(secs => $3::float8 / 1000) where tenant = $1 and delivery_id = $2`, [tenant, deliveryId, waitMs]);
-    return 'rate_limited';
+    for (const s of disabled) outcomes.set(s.delivery_id, 'disabled');
   }
+  if (toSend.length === 0) return outcomes;
 
   const box = aesGcmBox(options.masterKey);
-  const context = subscriptionSecretContext(tenant, state.subscription_id);
-  const secrets = state.secrets.map((sealed) => box.open(sealed, context));
-  const body = JSON.stringify(state.payload);
-  const timestamp = Math.floor(Date.now() / 1000);
-  const headers: Record<string, string> = {
-    ...state.headers,
-    'content-type': 'application/json',
-    'user-agent': USER_AGENT,
-    ...signedHeaders(secrets, state.event_id, timestamp, body),
-  };
-  const sent = await sendSigned(state.url, body, headers, options);
-
-  const attemptNumber = state.attempt_count + 1;
-  const succeeded = sent.status !== null && sent.status >= 200 && sent.status < 300;
-  const gone = sent.status === 410;
-  const error = succeeded ? null : sent.error ?? (sent.status !== null && sent.status >= 300 && sent.status < 400
-    ? `HTTP ${sent.status}: redirects are not followed (the subscription's URL should be the final one)`
-    : `HTTP ${sent.status}`);
-  const delay = succeeded || gone ? null : nextDelayMs(
-    { attemptNumber, timedOut: sent.timedOut, status: sent.status, retryAfter: headerValue(sent.responseHeaders, 'retry-after') },
-    options.random,
-  );
-  const outcome: DeliverOutcome = succeeded ? 'succeeded' : delay === null ? 'failed' : 'retrying';
-
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
-    await client.query(
-      `insert into intake.outbound_attempts (tenant, delivery_id, subscription_id, attempt_number, trigger, started_at, duration_ms,
-         request_url, request_headers, response_status, response_headers, response_body, error_message, succeeded)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-      [tenant, deliveryId, state.subscription_id, attemptNumber, state.is_test ? 'test' : trigger, sent.startedAt, sent.durationMs,
-        state.url, JSON.stringify(headers), sent.status, sent.responseHeaders ? JSON.stringify(sent.responseHeaders) : null,
-        sent.responseBody, error, succeeded],
+  const attempted = await Promise.all(toSend.map(async (state) => {
+    const context = subscriptionSecretContext(tenant, state.subscription_id);
+    const secrets = state.secrets.map((sealed) => box.open(sealed, context));
+    const body = JSON.stringify(state.payload);
+    const headers: Record<string, string> = {
+      ...state.headers,
+      'content-type': 'application/json',
+      'user-agent': USER_AGENT,
+      ...signedHeaders(secrets, state.event_id, Math.floor(Date.now() / 1000), body),
+    };
+    const sent = await sendSigned(state.url, body, headers, options);
+    const attemptNumber = state.attempt_count + 1;
+    const succeeded = sent.status !== null && sent.status >= 200 && sent.status < 300;
+    const gone = sent.status === 410;
+    const error = succeeded ? null : sent.error ?? (sent.status !== null && sent.status >= 300 && sent.status < 400
+      ? `HTTP ${sent.status}: redirects are not followed (the subscription's URL should be the final one)`
+      : `HTTP ${sent.status}`);
+    const delay = succeeded || gone ? null : nextDelayMs(
+      { attemptNumber, timedOut: sent.timedOut, status: sent.status, retryAfter: headerValue(sent.responseHeaders, 'retry-after') },
+      options.random,
     );
-    await client.query(
-      `update intake.outbound_deliveries
-          set status = $3, attempt_count = attempt_count + 1, last_attempt_at = $4, last_response_status = $5, last_error = $6,
-              next_attempt_at = case when $3 = 'pending' then now() + make_interval(secs => $7::float8 / 1000) end,
-              succeeded_at = case when $3 = 'succeeded' then now() end
-        where tenant = $1 and delivery_id = $2`,
-      [tenant, deliveryId, outcome === 'retrying' ? 'pending' : outcome, sent.startedAt, sent.status,
-        error === null ? null : gone ? `${error}: the receiver said Gone; the subscription is disabled` : error, delay ?? 0],
-    );
-    if (outcome === 'retrying') {
-      await client.query(
-        `select intake_private.enqueue_outbound_delivery($1, $2, now() + make_interval(secs => $3::float8 / 1000), 'scheduled')`,
-        [tenant, deliveryId, delay],
-      );
-    }
-    if (!state.is_test) {
-      if (succeeded) {
-        await client.query(
-          `update intake.outbound_subscriptions set failing_since = null where tenant = $1 and subscription_id = $2 and failing_since is not null`,
-          [tenant, state.subscription_id],
-        );
-      } else {
-        // 410, or the failing streak passed its limit: disabled, with the reason shown in the UI
-        await client.query(
-          `update intake.outbound_subscriptions s
-              set failing_since = coalesce(s.failing_since, $3),
-                  is_active = case when $4 or coalesce(s.failing_since, $3) <= now() - make_interval(hours => $5) then false else s.is_active end,
-                  auto_disabled_at = case when s.is_active and ($4 or coalesce(s.failing_since, $3) <= now() - make_interval(hours => $5)) then now() else s.auto_disabled_at end,
-                  disabled_reason = case when s.is_active and $4 then 'the receiver answered 410 Gone'
-                                         when s.is_active and coalesce(s.failing_since, $3) <= now() - make_interval(hours => $5)
-                                           then 'every attempt failed for ' || $5 || ' hours (since ' || to_char(coalesce(s.failing_since, $3) at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC); last: ' || left($6, 500)
-                                         else s.disabled_reason end,
-                  updated_at = case when s.is_active and ($4 or coalesce(s.failing_since, $3) <= now() - make_interval(hours => $5)) then now() else s.updated_at end
-            where s.tenant = $1 and s.subscription_id = $2`,
-          [tenant, state.subscription_id, sent.startedAt, gone, options.disableAfterHours, error ?? ''],
-        );
-      }
-    }
-    await client.query('commit');
-  } catch (e) {
-    await client.query('rollback').catch(() => {});
-    throw e;
-  } finally {
-    client.release();
-  }
+    const outcome: DeliverOutcome = succeeded ? 'succeeded' : delay === null ? 'failed' : 'retrying';
+    return {
+      state, sent, outcome, attemptNumber,
+      record: {
+        delivery_id: state.delivery_id, status: outcome === 'retrying' ? 'pending' : outcome, delay_ms: delay ?? 0, is_test: state.is_test, gone,
+        attempt: {
+          subscription_id: state.subscription_id, attempt_number: attemptNumber, trigger: state.is_test ? 'test' : trigger,
+          started_at: sent.startedAt.toISOString(), duration_ms: sent.durationMs, request_url: state.url, request_headers: headers,
+          response_status: sent.status, response_headers: sent.responseHeaders, response_body: sent.responseBody, error_message: error, succeeded,
+        },
+      },
+    };
+  }));
+  await pool.query('select intake_private.record_outbound_attempts($1, $2, $3)', [tenant, JSON.stringify(attempted.map((a) => a.record)), options.disableAfterHours]);
 
-  try {
-    attemptObserver?.({
-      tenant, subscriptionId: state.subscription_id, eventType: state.event_type,
-      outcome: succeeded ? 'succeeded' : sent.refused ? 'refused' : sent.timedOut ? 'timeout' : sent.status === null ? 'error' : 'failed',
-      status: sent.status, durationMs: sent.durationMs,
-    });
-  } catch (e) {
-    log.warn('outbound attempt observer failed', { error: errorMessage(e) });
+  for (const { state, sent, outcome, attemptNumber } of attempted) {
+    outcomes.set(state.delivery_id, outcome);
+    try {
+      attemptObserver?.({
+        tenant, subscriptionId: state.subscription_id, eventType: state.event_type,
+        outcome: outcome === 'succeeded' ? 'succeeded' : sent.refused ? 'refused' : sent.timedOut ? 'timeout' : sent.status === null ? 'error' : 'failed',
+        status: sent.status, durationMs: sent.durationMs,
+      });
+    } catch (e) {
+      log.warn('outbound attempt observer failed', { error: errorMessage(e) });
+    }
+    if (outcome === 'failed' && attemptNumber >= MAX_ATTEMPTS) log.info('outbound delivery failed for good', { tenant, delivery_id: state.delivery_id, attempts: attemptNumber });
   }
-  if (outcome === 'failed' && attemptNumber >= MAX_ATTEMPTS) log.info('outbound delivery failed for good', { tenant, delivery_id: deliveryId, attempts: attemptNumber });
-  return outcome;
+  return outcomes;
 }
 
 function headerValue(headers: Record<string, string | string[]> | null, name: string): string | null {
