@@ -12,9 +12,10 @@ import { migrateDatabase } from '../core/migrate.ts';
 import { intOption, need, parse, UsageError, withDatabase } from './args.ts';
 import { ACCESS_USAGE, accessCommand } from './commands/access.ts';
 import { OUTBOUND_USAGE, outboundCommand } from './commands/outbound.ts';
-import { startRuntime, type RuntimeParts } from '../server/runtime.ts';
+// server/runtime.ts (PostGraphile, Express, the UI) is imported only by the commands that serve:
+// loading it took most of every other command's ~2 s start.
+import type { RuntimeParts } from '../server/runtime.ts';
 import { createSetupToken } from '../core/sessions.ts';
-import { UI_HOME } from '../web/serve.ts';
 import { createTenant, tenantIdForSlug } from '../core/tenants.ts';
 import { createWebhook } from '../core/webhooks.ts';
 import { createWorkflow, listWorkflowRuns, listWorkflows, RUN_STATUSES } from '../core/workflows.ts';
@@ -126,6 +127,8 @@ async function printSetupLink(connectionString: string, base: string, hours: num
 
 async function serve(parts: RuntimeParts, offerSetup = false): Promise<void> {
   const env = loadEnv();
+  const { startRuntime } = await import('../server/runtime.ts');
+  const { UI_HOME } = await import('../web/serve.ts');
   const runtime = await startRuntime(env, parts);
   const where = runtime.database.embedded ? `embedded Postgres in ${env.dataDir}/pg` : 'DATABASE_URL';
   if (runtime.url) {
