@@ -177,7 +177,7 @@ begin
       if found then
         return query select v_index, coalesce((v_prior.response_body->>'delivery_id')::uuid, v_id),
                             coalesce((v_prior.response_body->>'duplicate')::boolean, false),
-                            v_prior.response_status, v_prior.response_body;
+                            v_prior.response_status, v_prior.response_body, true;
         exit;
       end if;
 
@@ -200,7 +200,7 @@ begin
             jsonb_build_object('delivery_id', v_existing.delivery_id, 'duplicate', true), now()
           );
           return query select v_index, v_existing.delivery_id, true, 200,
-            jsonb_build_object('delivery_id', v_existing.delivery_id, 'duplicate', true);
+            jsonb_build_object('delivery_id', v_existing.delivery_id, 'duplicate', true), true;
           exit;
         end if;
       end if;
