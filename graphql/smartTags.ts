@@ -129,6 +129,7 @@ export const IntakeSmartTagsPlugin = jsonPgSmartTags({
       'intake.set_inbound_webhook_active': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhook' } },
       'intake.start_sample_capture': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhook' } },
       'intake.clear_sample': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhook' } },
+      'intake.use_delivery_as_sample': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhook' } },
       'intake.replay_inbound_webhook_delivery': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhookDelivery' } },
       'intake.send_test_delivery': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhookDelivery' } },
     },

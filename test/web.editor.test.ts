@@ -13,8 +13,7 @@ import en from '../web/src/locales/en.json' with { type: 'json' };
 import { completionsAt, cursorContext, hoverAt, type CompletionItem } from '../web/src/editor/complete.ts';
 import { diagnose, parse } from '../web/src/editor/diagnostics.ts';
 import { checkValue } from '../web/src/editor/fieldCheck.ts';
-import { childPath } from '../web/src/editor/SampleTree.tsx';
-import { quoteName, tokenize } from '../web/src/editor/tokens.ts';
+import { childPath, quoteName, tokenize } from '../web/src/editor/tokens.ts';
 import { valueType } from '../web/src/editor/values.ts';
 
 const sample = (name: string) => JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'samples', name), 'utf8'));
@@ -216,7 +215,7 @@ describe('type checks per field type agree with the worker', () => {
     expect(say('abc', 'int')).toBe('expected a whole number, got string "abc"');
     expect(say(4.5, 'int')).toBe('expected a whole number, got number 4.5');
     expect(say('urgent', 'enum', { enumValues: ['low', 'high'] })).toBe('expected one of low, high, got string "urgent"');
-    expect(say(alertmanager.alerts, 'string')).toBe('expected text, got array 1');
+    expect(say(alertmanager.alerts, 'string')).toBe('expected text, got array [1]');
     expect(say(undefined, 'string')).toBe('gives no value on this input, and the field is required');
     expect(checkValue(undefined, { name: 'f', type: 'string', required: false })).toBeNull();
   });

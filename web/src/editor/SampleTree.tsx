@@ -4,16 +4,8 @@
 import { useState } from 'react';
 import { Button } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { quoteName } from './tokens.ts';
+import { childPath } from './tokens.ts';
 import { exampleOf, valueType } from './values.ts';
-
-/** The JSONata path of a child: `a.b`, `` a.`x-y` ``, `a[0]`; null when a key cannot be written (it holds a back-tick). */
-export function childPath(parent: string, key: string | number): string | null {
-  if (typeof key === 'number') return `${parent}[${key}]`;
-  const name = quoteName(key);
-  if (name === null) return null;
-  return parent ? `${parent}.${name}` : name;
-}
 
 function Node({ name, value, path, depth, onPick, idPrefix }: { name: string; value: unknown; path: string | null; depth: number; onPick: (path: string) => void; idPrefix: string }) {
   const { t } = useTranslation();

@@ -1,6 +1,6 @@
 // Does a value fit an action's field? The same rules as worker/actions/fields.ts (the server has
 // the last word at dispatch and in the dry run); here they give the preview its ✓/⚠ while typing.
-import { valueType } from './values.ts';
+import { exampleOf, valueType } from './values.ts';
 
 export interface FieldInfo {
   name: string;
@@ -25,11 +25,10 @@ function isDatetime(value: unknown): boolean {
   return ISO_DATE.test(text) && !Number.isNaN(new Date(text).getTime());
 }
 
-/** The value in words for a message: `the string "abc"`, `an array of 3`, … (as i18n params). */
+/** The value for a message: its type and a short form (`string "abc"`, `array [3]`), as i18n params. */
 export function described(value: unknown): Record<string, string | number> {
-  const type = valueType(value);
-  const text = JSON.stringify(value) ?? '';
-  return { got: type, value: type === 'array' ? (value as unknown[]).length : text.length > 60 ? `${text.slice(0, 59)}…` : text };
+  // containers by their size, as the preview and the sample tree show them: {4} keys, [3] items
+  return { got: valueType(value), value: exampleOf(value, 60) };
 }
 
 /**

@@ -109,3 +109,11 @@ export function quoteName(name: string): string | null {
   if (name.includes('`')) return null; // JSONata has no escape for a back-tick inside one
   return `\`${name}\``;
 }
+
+/** The JSONata path of a child: `a.b`, `` a.`x-y` ``, `a[0]`; null when a key cannot be written (it holds a back-tick). */
+export function childPath(parent: string, key: string | number): string | null {
+  if (typeof key === 'number') return `${parent}[${key}]`;
+  const name = quoteName(key);
+  if (name === null) return null;
+  return parent ? `${parent}.${name}` : name;
+}
