@@ -17,6 +17,8 @@ export function pgSettingsFor(claims: Claims | undefined): Record<string, string
     statement_timeout: String(API_STATEMENT_TIMEOUT_MS),
     'intake.tenant': claims?.tenant ?? '',
     'intake.user_id': claims?.userId ?? '',
+    // who saves a webhook configuration version (intake_private.tg_record_config_version)
+    'intake.actor': claims?.email ?? '',
   };
 }
 

@@ -20,6 +20,8 @@ export interface SqlClient {
 export interface WebhookServiceOptions {
   masterKey: Buffer;
   publicUrl: string;
+  /** INTAKE_JSONATA_TIMEOUT_MS, for dry runs (previewMapping); default 1000 */
+  jsonataTimeoutMs?: number;
 }
 
 export const DEFAULT_GRACE_SECONDS = 86_400;
@@ -113,13 +115,17 @@ export async function updateWebhookAs(client: SqlClient, id: string, patch: unkn
   await requirePermission(client, 'update');
   if (!isObject(patch)) throw new ApiRequestError('VALIDATION', 'patch: must be an object of settings to change');
   const current = await readWebhook(client, id);
-  const input = applyPatch(webhookInputFromRow(current as unknown as Parameters<typeof webhookInputFromRow>[0]), patch);
+  return storeWebhook(client, current, applyPatch(webhookInputFromRow(current as unknown as Parameters<typeof webhookInputFromRow>[0]), patch));
+}
+
+/** Stores a validated configuration over the current one (the auth type stays). */
+export async function storeWebhook(client: SqlClient, current: WebhookRow, input: WebhookCreate): Promise<WebhookRow> {
   if (input.auth.auth_type !== current.auth_type) {
     throw new ApiRequestError('VALIDATION', `auth.auth_type: cannot change from ${current.auth_type} to ${input.auth.auth_type}; create a new webhook instead`);
   }
   const { rows } = await client.query<WebhookRow>({
     text: 'select * from intake.update_inbound_webhook($1, $2)',
-    values: [id, JSON.stringify(webhookColumns(input))],
+    values: [current.inbound_webhook_id, JSON.stringify(webhookColumns(input))],
   });
   return rows[0]!;
 }

@@ -37,7 +37,7 @@ const USAGE = `usage: intake <command>
   webhook capture-sample --tenant S --slug W [--minutes M]
   deliveries list --tenant S [--webhook W] [--status pending|dispatched|duplicate|failed] [--limit N]
   deliveries show ID
-  deliveries replay ID
+  deliveries replay ID [--configuration current|dispatched]
   workflow create --tenant S --file DEFINITION.json
   workflow list --tenant S
   workflow runs --tenant S [--workflow ID] [--status pending|running|succeeded|failed] [--limit N]
@@ -103,7 +103,7 @@ function webhookInput(v: Record<string, unknown>): Record<string, unknown> {
 
 const DELIVERY_COLUMNS = `d.delivery_id, w.slug as webhook, d.received_at, d.dispatch_status, d.idempotency_key,
   d.handler_outcome, d.error_message, d.retry_count, d.response_status, d.duration_ms, d.dispatched_at,
-  d.is_replay, d.replayed_from, d.duplicate_of`;
+  d.is_replay, d.replayed_from, d.duplicate_of, d.config_version, d.dispatch_config_version`;
 
 /**
  * On a database with no tenant: a new one-time setup link (earlier ones stop working), on stdout
@@ -267,10 +267,15 @@ async function main(argv: string[]): Promise<unknown> {
       if (sub === 'show' || sub === 'replay') {
         const id = rest[0];
         if (!id || !/^[0-9a-f-]{36}$/i.test(id)) throw new UsageError(`deliveries ${sub} takes a delivery id (uuid)`);
+        // replay: with the webhook's current configuration, or the one the delivery was dispatched with
+        const configuration = sub === 'replay' ? parse(rest.slice(1), { configuration: { type: 'string' } }).configuration ?? 'current' : null;
+        if (configuration !== null && configuration !== 'current' && configuration !== 'dispatched') {
+          throw new UsageError(`--configuration must be current or dispatched, got "${String(configuration)}"`);
+        }
         return withDatabase(async (c) => {
           if (sub === 'replay') {
             try {
-              const { rows } = await c.query('select intake.replay_delivery($1) as delivery_id', [id]);
+              const { rows } = await c.query('select intake.replay_delivery($1, $2) as delivery_id', [id, configuration]);
               return rows[0];
             } catch (error) {
               if ((error as { code?: string }).code === 'P0002') throw new UserError('not_found', `no delivery ${id}`);

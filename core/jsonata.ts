@@ -28,7 +28,15 @@ export interface CompiledExpressionSet {
   readonly sources: readonly string[];
   /** the values in the order of the sources; throws an ExpressionError whose `index` names the failing one */
   evaluate(input: unknown): Promise<unknown[]>;
+  /**
+   * The same one evaluation, but every expression's own result (a value or its error), for a
+   * dry run that reports each field. Throws only when the evaluation as a whole failed (its
+   * time limit, memory, a crashed thread).
+   */
+  evaluateEach(input: unknown): Promise<ExpressionResult[]>;
 }
+
+export type ExpressionResult = { ok: true; value: unknown } | { ok: false; error: ExpressionError };
 
 /** A JSONata syntax or evaluation error, with the position jsonata reports. */
 export class ExpressionError extends Error {
@@ -115,16 +123,26 @@ export function compileExpressions(sources: readonly string[], limits: Limits): 
   }
   const stack = limits.stack ?? 500;
   const sequence = limits.sequence ?? 1_000_000;
+  const evaluateEach = async (input: unknown): Promise<ExpressionResult[]> => {
+    if (sources.length === 0) return [];
+    const results = await pool().run({ sources: [...sources], input, timeoutMs: limits.timeoutMs, stack, sequence, owner: limits.owner });
+    // A thread stops at a result over the size limit: the expressions after it were not evaluated.
+    return sources.map((_, index): ExpressionResult => {
+      const result = results[index];
+      if (!result) return { ok: false, error: new ExpressionError('not evaluated: an earlier result exceeded the size limit', 'OUTPUT_LIMIT', undefined, index) };
+      if (!result.ok) return { ok: false, error: toExpressionError(result, 'JSONata evaluation failed', index) };
+      return { ok: true, value: result.json === undefined ? undefined : JSON.parse(result.json) };
+    });
+  };
   return {
     sources,
     async evaluate(input) {
-      if (sources.length === 0) return [];
-      const results = await pool().run({ sources: [...sources], input, timeoutMs: limits.timeoutMs, stack, sequence, owner: limits.owner });
-      return results.map((result, index) => {
-        if (!result.ok) throw toExpressionError(result, 'JSONata evaluation failed', index);
-        return result.json === undefined ? undefined : JSON.parse(result.json);
+      return (await evaluateEach(input)).map((result) => {
+        if (!result.ok) throw result.error;
+        return result.value;
       });
     },
+    evaluateEach,
   };
 }
 

@@ -14,12 +14,16 @@ import { IntakeConditionsPreset } from './plugins/conditions.ts';
 import { IntakeWebhookMutationsPlugin } from './plugins/webhookMutations.ts';
 import { IntakeWorkflowMutationsPlugin } from './plugins/workflowMutations.ts';
 import { IntakeRegistryPlugin } from './plugins/registry.ts';
+import { IntakeMappingPreviewPlugin } from './plugins/mappingPreview.ts';
+import { IntakeEnumValuesPlugin } from './plugins/enumValues.ts';
 import { makeCurrentTenantPlugin } from './plugins/currentTenant.ts';
 
 export interface GraphqlOptions {
   pool: pg.Pool;
   masterKey: Buffer;
   publicUrl: string;
+  /** INTAKE_JSONATA_TIMEOUT_MS, for dry runs */
+  jsonataTimeoutMs?: number;
   /** accept the session cookie as well as API keys */
   sessions?: SessionSettings;
   /** INTAKE_INBOUND_WEBHOOKS_ENABLED: a tenant without its own setting follows it (default true) */
@@ -33,7 +37,7 @@ export function makePreset(options: GraphqlOptions): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset, IntakeConditionsPreset],
     plugins: [
-      IntakeSmartTagsPlugin, IntakeWebhookMutationsPlugin, IntakeWorkflowMutationsPlugin, IntakeRegistryPlugin,
+      IntakeSmartTagsPlugin, IntakeWebhookMutationsPlugin, IntakeWorkflowMutationsPlugin, IntakeRegistryPlugin, IntakeMappingPreviewPlugin, IntakeEnumValuesPlugin,
       makeCurrentTenantPlugin(options.inboundWebhooksEnabledDefault ?? true),
     ],
     pgServices: [makePgService({ pool: options.pool, schemas: ['intake'] })],
@@ -48,7 +52,7 @@ export function makePreset(options: GraphqlOptions): GraphileConfig.Preset {
         const claims = claimsOf(requestContext.node?.req);
         return {
           intakeClaims: claims,
-          intakeOptions: { masterKey: options.masterKey, publicUrl: options.publicUrl },
+          intakeOptions: { masterKey: options.masterKey, publicUrl: options.publicUrl, jsonataTimeoutMs: options.jsonataTimeoutMs },
           pgSettings: { ...args.contextValue?.pgSettings, ...pgSettingsFor(claims) },
         };
       },

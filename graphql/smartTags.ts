@@ -81,6 +81,10 @@ export const IntakeSmartTagsPlugin = jsonPgSmartTags({
         },
       },
       'intake.undispatched_deliveries': { tags: hidden },
+      // InboundWebhook.versions and previewMapping are graphql/plugins/mappingPreview.ts; the
+      // previews table is psql's (intake.request_mapping_preview)
+      'intake.inbound_webhook_versions': { tags: hidden },
+      'intake.mapping_previews': { tags: hidden },
     },
     constraint: {
       // lookups by (tenant, …) would make clients name their tenant: the virtual unique

@@ -153,6 +153,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/inbound-webhooks/{id}/preview-mapping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dry-run a draft handler on a test input
+         * @description Needs inbound_webhook:read. Evaluates the draft handler the way the worker dispatches a
+         *     delivery (the same compiled mapping on the same JSONata threads), validates the values
+         *     against the action's fields, and runs the action in a transaction that is always rolled
+         *     back, so its lookups are real and nothing is kept: no entity, no external-id mapping, no
+         *     ticket number, no job. The test input is `delivery_id` (one of this webhook's
+         *     deliveries), `body`, or, with neither, the captured sample.
+         */
+        post: operations["previewMapping"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inbound-webhooks/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Every saved configuration of the webhook
+         * @description Needs inbound_webhook:read. Newest first. Whatever saved a configuration (these APIs, the CLI, SQL) made a version; none carries a secret.
+         */
+        get: operations["listInboundWebhookVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inbound-webhooks/{id}/versions/{version}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id */
+                id: components["parameters"]["WebhookId"];
+                version: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Save an earlier version's configuration as a new version
+         * @description Needs inbound_webhook:update. Validated like an update; whether the webhook is active stays as it is. The new version's `restored_from` names the one restored.
+         */
+        post: operations["restoreInboundWebhookVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/inbound-webhooks/{id}/deliveries": {
         parameters: {
             query?: never;
@@ -216,8 +291,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Replay a delivery against the current configuration
-         * @description Needs inbound_webhook:replay. Records a new delivery (`is_replay`, `replayed_from`) and dispatches it.
+         * Replay a delivery
+         * @description Needs inbound_webhook:replay. Records a new delivery (`is_replay`, `replayed_from`) and
+         *     dispatches it with the webhook's current configuration (`configuration: current`, the
+         *     default) or with the version the original was dispatched with (`dispatched`: the
+         *     replay's `dispatch_config_version`; 400 when the original was never dispatched).
          */
         post: operations["replayDelivery"];
         delete?: never;
@@ -491,6 +569,63 @@ export interface components {
             /** @default 5 */
             minutes: number;
         };
+        PreviewMappingInput: {
+            /** @description The draft, as `handler` of an update: {handler_type: direct_action, action, field_mapping} or {handler_type: workflow, workflow_id}; without handler_type it merges into the current handler. An empty expression leaves its field unmapped. */
+            handler: Record<string, never>;
+            /**
+             * Format: uuid
+             * @description one of this webhook's deliveries as the test input
+             */
+            delivery_id?: string;
+            /** @description a body as the test input (a pasted payload) */
+            body?: unknown;
+        };
+        MappingPreviewField: {
+            /** @description the action's field name (or a mapped name the action does not have) */
+            name: string;
+            /** @description null when the field is not mapped */
+            expression: string | null;
+            /** @description what the expression gave on the input; null when it failed or gave nothing */
+            value: unknown;
+            /** @enum {string} */
+            value_type: "string" | "number" | "integer" | "boolean" | "array" | "object" | "null" | "missing";
+            /** @description null: fits the field */
+            problem: string | null;
+            /** @enum {string|null} */
+            severity: "warning" | "error" | null;
+        };
+        MappingPreview: {
+            /** @enum {string} */
+            source: "sample" | "delivery" | "body";
+            /** Format: uuid */
+            delivery_id: string | null;
+            /** @description the body evaluated against */
+            input: unknown;
+            fields: components["schemas"]["MappingPreviewField"][];
+            /** @enum {string} */
+            outcome: "create" | "update" | "skip" | "fail" | "workflow";
+            /** @description e.g. "creates ticket", "updates ticket T-000123 matched by external id 'A-1'", "fails: …", "starts workflow 'Triage'" */
+            summary: string;
+            /** @description true when saving the draft would dispatch this input successfully */
+            ok: boolean;
+            /** @description a workflow handler: the envelope its run would get (WorkflowWebhookEnvelope; delivery_id and idempotency_key are null for the sample or a body); null for actions */
+            envelope: Record<string, never> | null;
+        };
+        InboundWebhookVersion: {
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** @description the email of the API key's or session's user; null for psql and the CLI */
+            created_by: string | null;
+            /** @description the settings that differ from the previous version, e.g. ["handler.field_mapping.title", "auth"]; empty for version 1 */
+            changes: string[];
+            /** @description the configuration of that version, in the shape of InboundWebhookCreateInput (never a secret) */
+            config: {
+                [key: string]: unknown;
+            };
+            /** @description set when the version was made by restoring an earlier one */
+            restored_from: number | null;
+        };
         /** @enum {string} */
         DispatchStatus: "pending" | "dispatched" | "duplicate" | "failed";
         InboundWebhookDelivery: {
@@ -535,6 +670,10 @@ export interface components {
             /** Format: uuid */
             replayed_from: string | null;
             is_test: boolean;
+            /** @description the configuration version it was dispatched (or failed) with; null until then */
+            config_version: number | null;
+            /** @description a replay with the configuration its original was dispatched with: that version; null = the current one */
+            dispatch_config_version: number | null;
         };
         InboundActionTargetField: {
             name: string;
@@ -936,6 +1075,105 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
+    previewMapping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewMappingInput"];
+            };
+        };
+        responses: {
+            /** @description What saving the draft would do to the input */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MappingPreview"];
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description A dispatch of the tenant holds the rows the action needs (e.g. its ticket counter) for longer than the dry run waits (2 s); try again */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listInboundWebhookVersions: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The webhook's id */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The versions, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["InboundWebhookVersion"][];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    restoreInboundWebhookVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id */
+                id: components["parameters"]["WebhookId"];
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook as stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundWebhookConfig"];
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
     listDeliveries: {
         parameters: {
             query?: {
@@ -1017,7 +1255,17 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /**
+                     * @default current
+                     * @enum {string}
+                     */
+                    configuration?: "current" | "dispatched";
+                };
+            };
+        };
         responses: {
             /** @description The new delivery; dispatch follows asynchronously */
             202: {

@@ -116,13 +116,13 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
         }),
       );
       const graphql = await mountGraphql(app, {
-        pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl, sessions,
+        pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl, sessions, jsonataTimeoutMs: env.jsonataTimeoutMs,
         inboundWebhooksEnabledDefault: env.inboundWebhooksEnabledDefault,
       });
       stops.unshift(() => graphql.release());
       // REST at /api/v1 (same API key, role, settings and SQL functions as GraphQL), its
       // OpenAPI document at /api/v1/openapi.{json,yaml} and the docs page at /api/docs.
-      mountRest(app, { pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl, sessions });
+      mountRest(app, { pool: apiPool, masterKey: database.masterKey, publicUrl: env.publicUrl, sessions, jsonataTimeoutMs: env.jsonataTimeoutMs });
       // The web UI (web/dist) at /settings/webhooks, /setup and /sign-in; `/` goes there.
       mountWeb(app);
       app.use((_req, res) => res.status(404).json({ error: 'not found' }));

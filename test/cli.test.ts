@@ -144,6 +144,8 @@ describe('intake', () => {
       is_replay: false,
       replayed_from: null,
       handler_outcome: { action: 'createTicket', created: true },
+      config_version: 1,
+      dispatch_config_version: null,
     });
     expect(await json('deliveries', 'list', '--tenant', 'acme', '--webhook', 'alerts', '--status', 'dispatched')).toHaveLength(1);
     expect(await json('deliveries', 'list', '--tenant', 'acme', '--status', 'failed')).toEqual([]);
@@ -163,6 +165,16 @@ describe('intake', () => {
 
     const listed = await json('deliveries', 'list', '--tenant', 'acme');
     expect(listed.map((d: { delivery_id: string }) => d.delivery_id).sort()).toEqual([deliveryId, out.delivery_id].sort());
+  });
+
+  it('deliveries replay --configuration dispatched pins the replay to the version the original was dispatched with', async () => {
+    const { rows: [original] } = await db.pool.query(`select config_version from intake.inbound_webhook_deliveries where delivery_id = $1`, [deliveryId]);
+    expect(original.config_version).toBeGreaterThanOrEqual(1);
+    const out = await json('deliveries', 'replay', deliveryId, '--configuration', 'dispatched');
+    const replay = await settledDelivery(db.pool, out.delivery_id);
+    expect(replay).toMatchObject({ dispatch_config_version: original.config_version, config_version: original.config_version, dispatch_status: 'dispatched' });
+    expect(await refusedEarly('deliveries', 'replay', deliveryId, '--configuration', 'yesterday'))
+      .toBe('intake: --configuration must be current or dispatched, got "yesterday"');
   });
 
   it('actions list prints the registry grouped by entity type', async () => {

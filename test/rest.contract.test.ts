@@ -194,6 +194,66 @@ describe('webhooks', () => {
     expect((await viewer('post', `${BASE}/${id}/deliveries/${first.body.delivery_id}/replay`)).status).toBe(403);
   });
 
+  it('dry-runs a draft handler on a body, a delivery or the sample, leaving nothing; 409 while a dispatch holds its rows', async () => {
+    const draft = { field_mapping: { title: '"Preview: " & title', priority: 'priority' } };
+    const onBody = await admin('post', `${BASE}/${id}/preview-mapping`, { handler: draft, body: { title: 'Disk full', priority: 'High' } });
+    expect(onBody.status).toBe(200);
+    expect(onBody.body).toMatchObject({ source: 'body', delivery_id: null, outcome: 'create', ok: true, summary: 'creates ticket', envelope: null });
+    expect(onBody.body.fields.find((f: any) => f.name === 'title')).toEqual({
+      name: 'title', expression: '"Preview: " & title', value: 'Preview: Disk full', value_type: 'string', problem: null, severity: null,
+    });
+    const delivery = (await admin('get', `${BASE}/${id}/deliveries?limit=1`)).body.data[0];
+    const onDelivery = await viewer('post', `${BASE}/${id}/preview-mapping`, { handler: draft, delivery_id: delivery.id });
+    expect(onDelivery.body).toMatchObject({ source: 'delivery', delivery_id: delivery.id, input: delivery.request_body });
+    const noSample = await admin('post', `${BASE}/${id}/preview-mapping`, { handler: draft });
+    expect(noSample.status).toBe(400);
+    expect((await admin('post', `${BASE}/${id}/preview-mapping`, { handler: draft, delivery_id: 'nope' })).body.error.details.field).toBe('delivery_id');
+    expect((await admin('post', `${BASE}/${id}/preview-mapping`, { handler: draft, delivery_id: '7f0c1a8e-2f43-4a7b-9d0e-2b1f8c3d4e5f' })).status).toBe(404);
+    const { rows: [{ n: tickets }] } = await db.pool.query(`select count(*)::int as n from psa.tickets`);
+
+    // a dispatch of the tenant holding its ticket counter: the dry run waits 2 s, then says so
+    const holder = await db.pool.connect();
+    try {
+      await holder.query(`begin; select * from psa.tenant_counters c join psa.tenants t using (tenant) where t.slug = 'acme' for update of c`);
+      const busy = await admin('post', `${BASE}/${id}/preview-mapping`, { handler: draft, body: { title: 'x' } });
+      expect(busy.status).toBe(409);
+      expect(busy.body.error).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/a dispatch of this tenant holds the rows it needs; try again/) });
+    } finally {
+      await holder.query('rollback');
+      holder.release();
+    }
+    const { rows: [{ n: after }] } = await db.pool.query(`select count(*)::int as n from psa.tickets`);
+    expect(after).toBe(tickets);
+  });
+
+  it('lists the versions of its configuration and restores one; replays with the configuration a delivery was dispatched with', async () => {
+    const versions = await read(viewer, `${BASE}/${id}/versions`);
+    expect(versions.status).toBe(200);
+    const [newest, ...older] = versions.body.data;
+    expect(newest.changes).toEqual(['handler.field_mapping.title', 'name']);
+    expect(older.at(-1)).toMatchObject({ version: 1, changes: [], restored_from: null });
+    expect((await read(viewer, `${BASE}/${id}/versions?limit=1`)).body.data).toHaveLength(1);
+    expect((await admin('get', `${BASE}/${id}/versions?limit=0`)).body.error.details.field).toBe('limit');
+
+    const delivery = (await admin('get', `${BASE}/${id}/deliveries?status=dispatched&limit=1`)).body.data[0];
+    expect(delivery.config_version).toBe(newest.version);
+    const restored = await admin('post', `${BASE}/${id}/versions/1/restore`);
+    expect(restored.status).toBe(200);
+    expect(restored.body).toMatchObject({ config_version: newest.version + 1, handler: { field_mapping: { title: 'title' } }, name: 'Alerts alerts' });
+    expect((await read(viewer, `${BASE}/${id}/versions?limit=1`)).body.data[0]).toMatchObject({ restored_from: 1 });
+    expect((await admin('post', `${BASE}/${id}/versions/0/restore`)).body.error.details.field).toBe('version');
+    expect((await admin('post', `${BASE}/${id}/versions/999/restore`)).status).toBe(404);
+
+    const pinned = await admin('post', `${BASE}/${id}/deliveries/${delivery.id}/replay`, { configuration: 'dispatched' });
+    expect(pinned.status).toBe(202);
+    expect(pinned.body).toMatchObject({ dispatch_config_version: newest.version, replayed_from: delivery.id });
+    expect((await settledDelivery(db.pool, pinned.body.id)).config_version).toBe(newest.version);
+    const bad = await admin('post', `${BASE}/${id}/deliveries/${delivery.id}/replay`, { configuration: 'yesterday' });
+    expect(bad.body.error.details.field).toBe('configuration');
+    // put the mapping back as the tests after this one expect it
+    expect((await admin('post', `${BASE}/${id}/versions/${newest.version}/restore`)).status).toBe(200);
+  });
+
   it('refuses what a viewer may not do with 403, before anything changes', async () => {
     const attempts: [any, string, unknown?][] = [
       ['post', BASE, ticketHook('viewer-made')],
@@ -203,6 +263,7 @@ describe('webhooks', () => {
       ['post', `${BASE}/${id}/test`, { body: {} }],
       ['post', `${BASE}/${id}/capture-sample`, {}],
       ['delete', `${BASE}/${id}/capture-sample`],
+      ['post', `${BASE}/${id}/versions/1/restore`],
     ];
     for (const [method, path, body] of attempts) {
       const answer = await viewer(method, path, body);
@@ -225,6 +286,10 @@ describe('webhooks', () => {
       ['get', `${BASE}/${id}/deliveries`],
       ['get', `${BASE}/${id}/deliveries/${delivery}`],
       ['post', `${BASE}/${id}/deliveries/${delivery}/replay`],
+      ['post', `${BASE}/${id}/preview-mapping`, { handler: {}, body: {} }],
+      ['post', `${BASE}/${id}/preview-mapping`, { handler: {}, delivery_id: delivery }],
+      ['get', `${BASE}/${id}/versions`],
+      ['post', `${BASE}/${id}/versions/1/restore`],
     ];
     for (const [method, path, body] of attempts) {
       const answer = await other(method, path, body);
@@ -326,6 +391,9 @@ describe('every operation', () => {
     ['get', `${BASE}/{id}/deliveries`],
     ['get', `${BASE}/{id}/deliveries/{deliveryId}`],
     ['post', `${BASE}/{id}/deliveries/{deliveryId}/replay`],
+    ['post', `${BASE}/{id}/preview-mapping`, { handler: {}, body: {} }],
+    ['get', `${BASE}/{id}/versions`],
+    ['post', `${BASE}/{id}/versions/1/restore`],
   ];
   const fill = (path: string, id: string, deliveryId = someId) => path.replace('{id}', id).replace('{deliveryId}', deliveryId);
 

@@ -130,6 +130,13 @@ async function seed(slug: 'a' | 'b'): Promise<void> {
   // A bulk replay, started the way a DBA does in psql (as the owner, the webhook naming the
   // tenant); its filter matches nothing, so it is finished at once and replays nothing.
   await db.pool.query(`select intake.start_bulk_replay(inbound_webhook_id => $1, received_before => '2000-01-01')`, [hook.id]);
+  // A dry run requested in psql (intake.mapping_previews), answered by the worker.
+  const { rows: [preview] } = await db.pool.query(
+    `select intake.request_mapping_preview($1, '{"field_mapping": {"title": "commonLabels.alertname"}}', p_body => $2) as id`, [hook.id, body]);
+  await waitFor(async () => {
+    const { rows } = await db.pool.query(`select status from intake.mapping_previews where preview_id = $1`, [preview.id]);
+    return rows[0]?.status === 'done' ? true : undefined;
+  }, 10_000, 'the seeded mapping preview');
 
   tenants[slug] = { id: tenant, delivery: delivery_id, run: runId };
 }
@@ -169,6 +176,7 @@ it('finds the tenant tables, and the seed gave both tenants rows in each', async
     'psa.ticket_comments', 'psa.invoices', 'psa.invoice_lines', 'psa.invoice_payments', 'psa.projects',
     'psa.project_phases', 'psa.project_tasks', 'psa.time_entries', 'psa.tags', 'psa.tag_links',
     'psa.asset_device_details', 'intake.workflows', 'intake.workflow_runs', 'intake.bulk_replays',
+    'intake.inbound_webhook_versions', 'intake.mapping_previews',
   ]) {
     expect(names).toContain(expected);
   }
@@ -316,7 +324,7 @@ describe('as intake_app', () => {
 describe('as intake_user', () => {
   it("sees only its own tenant's rows, and none without read permission or without a user", async () => {
     const readable = ['intake.inbound_webhooks', 'intake.inbound_webhook_deliveries', 'intake.inbound_webhook_auth_rejections',
-      'intake.workflows', 'intake.workflow_runs', 'intake.bulk_replays'];
+      'intake.workflows', 'intake.workflow_runs', 'intake.bulk_replays', 'intake.inbound_webhook_versions', 'intake.mapping_previews'];
     for (const me of ['a', 'b'] as const) {
       await asUser(db.pool, tenants[me].id, users[me].viewer, async (client) => {
         for (const name of readable) expect(await tenantsIn(client, name), `${name} as tenant ${me}`).toEqual([tenants[me].id]);

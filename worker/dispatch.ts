@@ -41,7 +41,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { errorMessage, log } from '../core/log.ts';
 import { parseJson } from '../core/json.ts';
-import { ActionError, getAction, validateValues } from './actions/index.ts';
+import { ActionError, getAction, validateValues, type ActionContext } from './actions/index.ts';
 import { finalFailureMessage, isPermanent, PermanentFailure, UUID } from './failures.ts';
 import { compiledMapping, evaluateMapping } from './mapping.ts';
 
@@ -75,7 +75,7 @@ export interface Attempt {
   max: number;
 }
 
-interface WebhookRow {
+export interface WebhookRow {
   /** D's status, read under the drain lock */
   dispatch_status: string;
   inbound_webhook_id: string;
@@ -89,6 +89,8 @@ interface WebhookRow {
 interface PendingRow {
   delivery_id: string;
   request_body: unknown;
+  /** a replay pinned to the configuration version its original was dispatched with; null = current */
+  dispatch_config_version: number | null;
 }
 
 /**
@@ -295,7 +297,7 @@ async function drain(
       `begin;
        select set_config('role', 'intake_app', true), set_config('intake.tenant', '${tenant}', true);
        ${opening}
-       select p.delivery_id, p.request_body::text as request_body
+       select p.delivery_id, p.request_body::text as request_body, p.dispatch_config_version
          from intake.inbound_webhook_deliveries p
         where p.tenant = '${tenant}' and p.inbound_webhook_id = ${webhookOfDrain}
           and p.dispatch_status = 'pending' and ${taken}
@@ -323,18 +325,29 @@ async function drain(
       return { state: 'not pending' };
     }
 
+    // A replay pinned to an earlier configuration is dispatched with that version's settings
+    // (rare: one more query only when the drain has one).
+    const configs = await pinnedConfigs(client, webhook, pending);
+    const configOf = (row: PendingRow): WebhookRow | undefined =>
+      row.dispatch_config_version === null ? webhook : configs.get(row.dispatch_config_version);
+
     // Every delivery's mapping is evaluated (pure JavaScript) before the first action runs: the
     // locks actions take (a tenant's ticket counter, say) are held until the drain commits, so
     // only SQL should happen while they are held.
-    const prepared = await Promise.all(pending.map((row) =>
-      prepare(webhook, row, tenant, options).then((work) => ({ work }), (error: unknown) => ({ error }))));
+    const prepared = await Promise.all(pending.map((row) => {
+      const config = configOf(row);
+      const work = config
+        ? prepare(config, row, tenant, options)
+        : Promise.reject(new PermanentFailure(`configuration version ${row.dispatch_config_version} of this webhook is not kept; replay with the current configuration`));
+      return work.then((work) => ({ work }), (error: unknown) => ({ error }));
+    }));
 
     const references = new Map<string, string>();
     let reached = false;
     let retry: unknown;
     // Marks, written with the commit: the dispatched deliveries in one statement (their
     // outcomes are part of this transaction either way), and one statement per failure.
-    const dispatched: { delivery_id: string; outcome: Record<string, unknown>; duration_ms: number; retries: number }[] = [];
+    const dispatched: { delivery_id: string; outcome: Record<string, unknown>; duration_ms: number; retries: number; config_version: number }[] = [];
     const failures: string[] = [];
     /** deliveries that failed transiently inside this drain and are not D: each gets its own job */
     const ownRetries: string[] = [];
@@ -348,7 +361,10 @@ async function drain(
       try {
         if ('error' in ready) throw ready.error;
         const outcome = await ready.work(client, references);
-        dispatched.push({ delivery_id: row.delivery_id, outcome, duration_ms: Math.round(performance.now() - began), retries: earlierAttempts });
+        dispatched.push({
+          delivery_id: row.delivery_id, outcome, duration_ms: Math.round(performance.now() - began), retries: earlierAttempts,
+          config_version: configOf(row)!.config_version,
+        });
         if (careful) await client.query('release savepoint delivery; savepoint delivery');
       } catch (error) {
         if (!careful && !('error' in ready)) {
@@ -365,9 +381,10 @@ async function drain(
         if (isPermanent(error) || (isD && attempt.number >= attempt.max)) {
           const final = finalFailureMessage(error, message, attempt.number);
           const text = client.escapeLiteral(final);
+          const version = configOf(row)?.config_version;
           record = `set dispatch_status = 'failed', error_message = ${text}, handler_outcome = jsonb_build_object('error', ${text}::text),
                         retry_count = greatest(retry_count, ${earlierAttempts}), duration_ms = ${Math.round(performance.now() - began)},
-                        dispatched_at = clock_timestamp()`;
+                        dispatched_at = clock_timestamp(), config_version = ${version === undefined ? 'null' : Math.trunc(version)}`;
           log.info('delivery failed', { tenant, delivery_id: row.delivery_id, error: final });
         } else if (isD) {
           record = `set retry_count = greatest(retry_count, ${attempt.number}), error_message = ${client.escapeLiteral(retryMessage(attempt, message))}`;
@@ -389,9 +406,9 @@ async function drain(
                                    now() + interval '${OWN_RETRY_DELAY_SECONDS} seconds');`).join('\n')}
        update intake.inbound_webhook_deliveries d
           set dispatch_status = 'dispatched', handler_outcome = v.outcome, error_message = null, dispatched_at = clock_timestamp(),
-              duration_ms = v.duration_ms, retry_count = greatest(d.retry_count, v.retries)
+              duration_ms = v.duration_ms, retry_count = greatest(d.retry_count, v.retries), config_version = v.config_version
          from jsonb_to_recordset(${client.escapeLiteral(JSON.stringify(dispatched))}::jsonb)
-              as v(delivery_id uuid, outcome jsonb, duration_ms int, retries int)
+              as v(delivery_id uuid, outcome jsonb, duration_ms int, retries int, config_version int)
         where d.tenant = '${tenant}' and d.delivery_id = v.delivery_id
           and d.delivery_id = any('{${dispatched.map((d) => d.delivery_id).join(',')}}'::uuid[]); -- the primary key, whatever the estimates
        commit`,
@@ -404,6 +421,41 @@ async function drain(
   } finally {
     client.release();
   }
+}
+
+/**
+ * The configurations of the earlier versions the drain's pinned replays name, as WebhookRows
+ * (the versions table keeps each in the API's shape: handler with its type).
+ */
+async function pinnedConfigs(client: pg.PoolClient, webhook: WebhookRow, pending: readonly PendingRow[]): Promise<Map<number, WebhookRow>> {
+  const versions = [...new Set(pending.map((row) => row.dispatch_config_version).filter((v): v is number => v !== null))];
+  const configs = new Map<number, WebhookRow>();
+  if (versions.length === 0) return configs;
+  const { rows } = await client.query<{ version: number; config: { slug: string; mapping_namespace: string | null; handler: Record<string, unknown> } }>(
+    `select version, config from intake.inbound_webhook_versions
+      where tenant = intake.current_tenant() and inbound_webhook_id = $1 and version = any($2::int[])`,
+    [webhook.inbound_webhook_id, versions],
+  );
+  for (const { version, config } of rows) configs.set(version, webhookAtVersion(webhook, version, config));
+  return configs;
+}
+
+/** A webhook as a configuration version describes it (the versions table's config). */
+export function webhookAtVersion(
+  webhook: Pick<WebhookRow, 'inbound_webhook_id'>,
+  version: number,
+  config: { slug: string; mapping_namespace: string | null; handler: Record<string, unknown> },
+): WebhookRow {
+  const { handler_type, ...handlerConfig } = config.handler;
+  return {
+    dispatch_status: 'pending',
+    inbound_webhook_id: webhook.inbound_webhook_id,
+    slug: config.slug,
+    mapping_namespace: config.mapping_namespace,
+    handler_type: String(handler_type),
+    handler_config: handlerConfig as WebhookRow['handler_config'],
+    config_version: version,
+  };
 }
 
 /** Maps and validates (direct_action) or checks (workflow) one delivery; returns its handler work. */
@@ -433,18 +485,26 @@ async function directAction(webhook: WebhookRow, row: PendingRow, tenant: string
     throw new PermanentFailure(errorMessage(error));
   }
   return async (client, references) => {
-    const outcome = await action.definition.handle(
-      {
-        db: client,
-        tenant,
-        inboundWebhookId: webhook.inbound_webhook_id,
-        deliveryId: row.delivery_id,
-        integrationType: `webhook:${webhook.mapping_namespace ?? webhook.slug}`,
-        references,
-      },
-      values,
-    );
+    const outcome = await action.definition.handle(actionContext(client, tenant, webhook, row.delivery_id, references), values);
     return { action: actionName, ...outcome };
+  };
+}
+
+/** What an action runs with for a delivery of this webhook (the dispatch's and the dry run's). */
+export function actionContext(
+  client: pg.ClientBase,
+  tenant: string,
+  webhook: Pick<WebhookRow, 'inbound_webhook_id' | 'mapping_namespace' | 'slug'>,
+  deliveryId: string,
+  references: Map<string, string>,
+): ActionContext {
+  return {
+    db: client,
+    tenant,
+    inboundWebhookId: webhook.inbound_webhook_id,
+    deliveryId,
+    integrationType: `webhook:${webhook.mapping_namespace ?? webhook.slug}`,
+    references,
   };
 }
 
@@ -456,32 +516,12 @@ async function directAction(webhook: WebhookRow, row: PendingRow, tenant: string
 function startWorkflow(webhook: WebhookRow, tenant: string, deliveryId: string): HandlerWork {
   const workflowId = webhook.handler_config.workflow_id;
   return async (client) => {
-    if (typeof workflowId !== 'string' || !UUID.test(workflowId)) {
-      throw new PermanentFailure(`handler_config.workflow_id is not a workflow id: ${JSON.stringify(workflowId ?? null)}`);
-    }
-    const { rows } = await client.query<{ name: string; is_active: boolean }>(
-      `select name, is_active from intake.workflows where tenant = $1 and workflow_id = $2 for key share`,
-      [tenant, workflowId],
-    );
-    const workflow = rows[0];
-    if (!workflow) throw new PermanentFailure(`workflow ${workflowId} was deleted`);
-    if (!workflow.is_active) throw new PermanentFailure(`workflow ${JSON.stringify(workflow.name)} is inactive`);
+    await activeWorkflow(client, tenant, workflowId, true);
     // Every value inlined is a validated uuid.
     const runId = randomUUID();
     await client.query(
       `insert into intake.workflow_runs (tenant, run_id, workflow_id, workflow_version, definition, delivery_id, input)
-       select d.tenant, '${runId}', wf.workflow_id, wf.version, wf.definition, d.delivery_id,
-              jsonb_build_object(
-                'source', w.slug,
-                'body', d.request_body,
-                'headers', d.request_headers,
-                -- a test delivery was never sent by the sender: not verified
-                'verified', d.auth_status = 'verified' and not d.is_test,
-                'is_test', d.is_test,
-                'is_replay', d.is_replay,
-                'delivery_id', d.delivery_id,
-                'idempotency_key', d.idempotency_key,
-                'received_at', to_char(d.received_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+       select d.tenant, '${runId}', wf.workflow_id, wf.version, wf.definition, d.delivery_id, intake_private.workflow_envelope(w.slug, d)
          from intake.inbound_webhook_deliveries d
          join intake.inbound_webhooks w on w.tenant = d.tenant and w.inbound_webhook_id = d.inbound_webhook_id
          join intake.workflows wf on wf.tenant = d.tenant and wf.workflow_id = '${workflowId}'
@@ -490,4 +530,22 @@ function startWorkflow(webhook: WebhookRow, tenant: string, deliveryId: string):
     );
     return { workflow_id: workflowId, workflow_run_id: runId };
   };
+}
+
+/**
+ * The handler's workflow, which must exist and be active (else a permanent failure). `lock`: its
+ * row is key-share locked, so it cannot be deleted before the run's foreign key is checked.
+ */
+export async function activeWorkflow(client: pg.ClientBase, tenant: string, workflowId: unknown, lock: boolean): Promise<{ workflow_id: string; name: string }> {
+  if (typeof workflowId !== 'string' || !UUID.test(workflowId)) {
+    throw new PermanentFailure(`handler_config.workflow_id is not a workflow id: ${JSON.stringify(workflowId ?? null)}`);
+  }
+  const { rows } = await client.query<{ name: string; is_active: boolean }>(
+    `select name, is_active from intake.workflows where tenant = $1 and workflow_id = $2${lock ? ' for key share' : ''}`,
+    [tenant, workflowId],
+  );
+  const workflow = rows[0];
+  if (!workflow) throw new PermanentFailure(`workflow ${workflowId} was deleted`);
+  if (!workflow.is_active) throw new PermanentFailure(`workflow ${JSON.stringify(workflow.name)} is inactive`);
+  return { workflow_id: workflowId, name: workflow.name };
 }

@@ -1,8 +1,10 @@
 // A webhook's field mapping, compiled once per config version and evaluated per delivery, all of
 // its fields as one evaluation on core/jsonata.ts's threads (one limit, one copy of the body).
+// The dry run (./preview.ts) compiles a draft the same way, uncached, and reads every field's
+// own result of the same evaluation (evaluateMappingFields).
 import { compileExpressions, ExpressionError, type CompiledExpressionSet } from '../core/jsonata.ts';
 
-interface CompiledMapping {
+export interface CompiledMapping {
   configVersion: number;
   fields: string[];
   expressions: CompiledExpressionSet;
@@ -10,6 +12,24 @@ interface CompiledMapping {
 
 const cache = new Map<string, CompiledMapping>();
 
+/** Parses every field's expression; throws an ExpressionError naming the first bad field. */
+export function compileMapping(owner: string, configVersion: number, fieldMapping: Record<string, string>, timeoutMs: number): CompiledMapping {
+  const entries = Object.entries(fieldMapping);
+  const fields = entries.map(([field]) => field);
+  let expressions: CompiledExpressionSet;
+  try {
+    expressions = compileExpressions(entries.map(([, source]) => source), { timeoutMs, owner });
+  } catch (error) {
+    throw named(error, fields);
+  }
+  return { configVersion, fields, expressions };
+}
+
+/**
+ * The webhook's mapping of that config version, from the cache when it holds that version. The
+ * cache keeps the newest version it has seen per webhook: a replay with an older configuration
+ * (its dispatched version) compiles that one without evicting the current.
+ */
 export function compiledMapping(
   inboundWebhookId: string,
   configVersion: number,
@@ -18,16 +38,8 @@ export function compiledMapping(
 ): CompiledMapping {
   const hit = cache.get(inboundWebhookId);
   if (hit && hit.configVersion === configVersion) return hit;
-  const entries = Object.entries(fieldMapping);
-  const fields = entries.map(([field]) => field);
-  let expressions: CompiledExpressionSet;
-  try {
-    expressions = compileExpressions(entries.map(([, source]) => source), { timeoutMs, owner: inboundWebhookId });
-  } catch (error) {
-    throw named(error, fields);
-  }
-  const compiled = { configVersion, fields, expressions };
-  cache.set(inboundWebhookId, compiled);
+  const compiled = compileMapping(inboundWebhookId, configVersion, fieldMapping, timeoutMs);
+  if (!hit || hit.configVersion < configVersion) cache.set(inboundWebhookId, compiled);
   return compiled;
 }
 
@@ -44,6 +56,31 @@ export async function evaluateMapping(mapping: CompiledMapping, body: unknown): 
     if (results[i] !== undefined) values[field] = results[i];
   }
   return values;
+}
+
+export type FieldResult = { field: string; value: unknown } | { field: string; error: ExpressionError };
+
+/**
+ * The same evaluation as evaluateMapping, with each field's own value (undefined: no value) or
+ * error, its message as evaluateMapping would throw it. When the evaluation as a whole fails
+ * (its time limit), the field it stopped in gets the error and the others are not evaluated.
+ */
+export async function evaluateMappingFields(mapping: CompiledMapping, body: unknown): Promise<FieldResult[]> {
+  try {
+    const results = await mapping.expressions.evaluateEach(body);
+    return mapping.fields.map((field, i) => {
+      const result = results[i]!;
+      return result.ok ? { field, value: result.value } : { field, error: named(result.error, mapping.fields) };
+    });
+  } catch (error) {
+    const failed = named(error, mapping.fields);
+    return mapping.fields.map((field, i) => ({
+      field,
+      error: failed.index === undefined || failed.index === i
+        ? failed
+        : new ExpressionError(`not evaluated: the evaluation stopped: ${failed.message}`, failed.code, undefined, i),
+    }));
+  }
 }
 
 /** The error with the field it concerns (or "mapping" when the evaluation as a whole failed). */

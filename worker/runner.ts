@@ -6,6 +6,7 @@ import { startLiveness } from './liveness.ts';
 import { bulkReplayChunkTask } from './tasks/bulk_replay_chunk.ts';
 import { dispatchDeliveryTask } from './tasks/dispatch_delivery.ts';
 import { dispatchWebhookTask } from './tasks/dispatch_webhook.ts';
+import { previewMappingTask } from './tasks/preview_mapping.ts';
 import { runWorkflowTask } from './tasks/run_workflow.ts';
 
 export interface WorkerOptions {
@@ -43,6 +44,7 @@ export async function startWorker(pool: pg.Pool, options: WorkerOptions): Promis
       dispatch_delivery: dispatchDeliveryTask(pool, dispatchOptions),
       run_workflow: runWorkflowTask(pool, { jsonataTimeoutMs: options.jsonataTimeoutMs }),
       bulk_replay_chunk: bulkReplayChunkTask(pool),
+      preview_mapping: previewMappingTask(pool, { jsonataTimeoutMs: options.jsonataTimeoutMs }),
     },
   }).catch(async (error: unknown) => {
     await liveness.stop();

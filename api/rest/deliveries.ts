@@ -4,7 +4,7 @@ import { Router } from 'express';
 import { ApiRequestError } from '../errors.ts';
 import { withClaims } from '../settings.ts';
 import { readWebhook, requirePermission } from '../webhooks.ts';
-import { route, uuidParam } from './http.ts';
+import { objectBody, onlyKeys, route, uuidParam } from './http.ts';
 import { deliveryToApi, type DeliveryRow } from './representation.ts';
 import type { RestOptions } from './webhooks.ts';
 
@@ -98,13 +98,19 @@ export function deliveryRoutes(options: RestOptions): Router {
     return { status: 200, body: deliveryToApi(row) };
   });
 
-  route(router, 'post', '/api/v1/inbound-webhooks/{id}/deliveries/{deliveryId}/replay', async ({ claims, params }) => {
+  route(router, 'post', '/api/v1/inbound-webhooks/{id}/deliveries/{deliveryId}/replay', async ({ claims, params, body }) => {
     const id = uuidParam('id', params.id);
     const deliveryId = uuidParam('deliveryId', params.deliveryId);
+    const input = objectBody(body, false);
+    onlyKeys(input, ['configuration']);
+    const configuration = input.configuration ?? 'current';
+    if (configuration !== 'current' && configuration !== 'dispatched') {
+      throw new ApiRequestError('VALIDATION', 'configuration: must be current or dispatched', { field: 'configuration' });
+    }
     const row = await withClaims(pool, claims, async (client) => {
       await requirePermission(client, 'replay');
       await deliveryOf(client, id, deliveryId);
-      return (await client.query<DeliveryRow>('select * from intake.replay_inbound_webhook_delivery($1)', [deliveryId])).rows[0]!;
+      return (await client.query<DeliveryRow>('select * from intake.replay_inbound_webhook_delivery($1, $2)', [deliveryId, configuration])).rows[0]!;
     });
     return { status: 202, body: deliveryToApi(row) };
   });

@@ -1,6 +1,8 @@
 // Stored rows → the document's representations (InboundWebhookConfig, InboundWebhookDelivery).
 // Neither carries a secret: secrets live in intake_private, which intake_user cannot read.
 import { authConfigSchema } from '../../core/webhookConfig.ts';
+import { previewToJson, type MappingPreview } from '../../worker/preview.ts';
+import type { VersionRow } from '../versions.ts';
 import { webhookUrl, type WebhookRow, type WebhookServiceOptions } from '../webhooks.ts';
 import type { Schemas } from './http.ts';
 
@@ -64,5 +66,23 @@ export function deliveryToApi(row: DeliveryRow): Schemas['InboundWebhookDelivery
     is_replay: row.is_replay,
     replayed_from: row.replayed_from ?? null,
     is_test: row.is_test,
+    config_version: row.config_version ?? null,
+    dispatch_config_version: row.dispatch_config_version ?? null,
   };
+}
+
+export function versionToApi(row: VersionRow): Schemas['InboundWebhookVersion'] {
+  return {
+    version: row.version,
+    created_at: iso(row.created_at)!,
+    created_by: row.created_by,
+    changes: row.changes,
+    config: row.config,
+    restored_from: row.restored_from,
+  };
+}
+
+/** The dry run's answer (worker/preview.ts gives it in this shape for psql too). */
+export function previewToApi(preview: MappingPreview): Schemas['MappingPreview'] {
+  return previewToJson(preview) as Schemas['MappingPreview'];
 }

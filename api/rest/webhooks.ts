@@ -11,7 +11,9 @@ import {
   type WebhookRow, type WebhookServiceOptions,
 } from '../webhooks.ts';
 import { objectBody, onlyKeys, route, uuidParam } from './http.ts';
-import { deliveryToApi, webhookToApi } from './representation.ts';
+import { previewMappingAs } from '../preview.ts';
+import { listVersions, restoreVersionAs } from '../versions.ts';
+import { deliveryToApi, previewToApi, versionToApi, webhookToApi } from './representation.ts';
 
 export interface RestOptions extends WebhookServiceOptions {
   pool: pg.Pool;
@@ -126,6 +128,43 @@ export function webhookRoutes(options: RestOptions): Router {
     const row = await withClaims(pool, claims, async (client) =>
       (await client.query<WebhookRow>('select * from intake.clear_sample($1)', [id])).rows[0]!,
     );
+    return { status: 200, body: webhookToApi(row, claims.tenantSlug, options) };
+  });
+
+  route(router, 'post', '/api/v1/inbound-webhooks/{id}/preview-mapping', async ({ claims, params, body }) => {
+    const id = uuidParam('id', params.id);
+    const input = objectBody(body, true);
+    onlyKeys(input, ['handler', 'delivery_id', 'body']);
+    const deliveryId = input.delivery_id === undefined || input.delivery_id === null ? null : uuidParam('delivery_id', input.delivery_id);
+    // The transaction commits nothing: the dry run's writes are rolled back inside it.
+    const preview = await withClaims(pool, claims, (client) =>
+      previewMappingAs(client, options, id, { handler: input.handler, deliveryId, body: input.body, hasBody: 'body' in input }));
+    return { status: 200, body: previewToApi(preview) };
+  });
+
+  route(router, 'get', '/api/v1/inbound-webhooks/{id}/versions', async ({ claims, params, query }) => {
+    const id = uuidParam('id', params.id);
+    const limit = query.limit === undefined ? 50 : Number(query.limit);
+    const rows = await withClaims(pool, claims, async (client) => {
+      await requirePermission(client, 'read');
+      await readWebhook(client, id); // 404 for an id this tenant does not have
+      return listVersions(client, [id], limit);
+    }).catch((error: unknown) => {
+      if (error instanceof ApiRequestError && error.details?.field === 'first') {
+        throw new ApiRequestError('VALIDATION', error.message.replace(/^first:/, 'limit:'), { field: 'limit' });
+      }
+      throw error;
+    });
+    return { status: 200, body: { data: rows.map(versionToApi) } };
+  });
+
+  route(router, 'post', '/api/v1/inbound-webhooks/{id}/versions/{version}/restore', async ({ claims, params }) => {
+    const id = uuidParam('id', params.id);
+    const version = Number(params.version);
+    if (!/^\d+$/.test(String(params.version)) || !Number.isSafeInteger(version) || version < 1) {
+      throw new ApiRequestError('VALIDATION', 'version: must be a whole number from 1', { field: 'version' });
+    }
+    const row = await withClaims(pool, claims, (client) => restoreVersionAs(client, id, version));
     return { status: 200, body: webhookToApi(row, claims.tenantSlug, options) };
   });
 

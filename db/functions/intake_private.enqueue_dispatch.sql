@@ -18,26 +18,12 @@ create or replace function intake_private.enqueue_dispatch(p_tenant uuid, p_deli
   as $$
 declare
   v_received_at timestamptz;
-  v_sees_all boolean;
 begin
   -- Callable by intake_app and intake_user (through replay and test requests), so it only ever
   -- enqueues a pending delivery that exists, of the caller's tenant; its job_key makes a second
   -- call for the same delivery a no-op. Without a tenant set, p_tenant is taken on trust only
-  -- from a caller that sees every tenant's rows anyway: a superuser, a role that bypasses RLS,
-  -- or the tables' owner (a DBA's intake.replay_delivery() in psql). The caller is the role in
-  -- effect before this function switched to its owner: the `role` setting, else the login.
-  if intake.current_tenant() is null then
-    select r.rolsuper or r.rolbypassrls
-           or pg_has_role(r.oid, (select c.relowner from pg_class c where c.oid = 'intake.inbound_webhook_deliveries'::regclass), 'member')
-      into v_sees_all
-      from pg_roles r
-     where r.rolname = coalesce(nullif(current_setting('role', true), 'none'), session_user);
-    if not coalesce(v_sees_all, false) then
-      raise exception 'no tenant is set (intake.tenant): cannot enqueue delivery %', p_delivery_id using errcode = '42501';
-    end if;
-  elsif p_tenant is distinct from intake.current_tenant() then
-    raise exception 'delivery % is not of the current tenant', p_delivery_id using errcode = '42501';
-  end if;
+  -- from a caller that sees every tenant's rows anyway (a DBA's intake.replay_delivery() in psql).
+  perform intake_private.require_caller_tenant(p_tenant, format('delivery %s', p_delivery_id));
   select d.received_at into v_received_at
     from intake.inbound_webhook_deliveries d
    where d.tenant = p_tenant and d.delivery_id = p_delivery_id

@@ -37,7 +37,7 @@ function describe(value: unknown): string {
 }
 
 function fail(ctx: z.RefinementCtx, field: TargetField, expected: string, value: unknown): typeof z.NEVER {
-  ctx.addIssue({ code: 'custom', message: `field "${field.name}": expected ${expected}, got ${describe(value)}` });
+  ctx.addIssue({ code: 'custom', path: [field.name], message: `field "${field.name}": expected ${expected}, got ${describe(value)}` });
   return z.NEVER;
 }
 
@@ -135,13 +135,13 @@ export function schemaFor(fields: readonly TargetField[]): z.ZodType<Record<stri
     const out: Record<string, unknown> = {};
     for (const name of Object.keys(input)) {
       if (!byName.has(name)) {
-        ctx.addIssue({ code: 'custom', message: `field "${name}" is not a field of this action (fields: ${[...byName.keys()].join(', ')})` });
+        ctx.addIssue({ code: 'custom', path: [name], message: `field "${name}" is not a field of this action (fields: ${[...byName.keys()].join(', ')})` });
       }
     }
     for (const field of fields) {
       const value = input[field.name];
       if (value === undefined || value === null) {
-        if (field.required) ctx.addIssue({ code: 'custom', message: `field "${field.name}" is required (${field.type}) but the mapping produced no value` });
+        if (field.required) ctx.addIssue({ code: 'custom', path: [field.name], message: `field "${field.name}" is required (${field.type}) but the mapping produced no value` });
         continue;
       }
       const coerced = coerce(field, value, ctx);

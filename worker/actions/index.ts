@@ -9,5 +9,5 @@ import './time_entries/index.ts';
 import './project_tasks/index.ts';
 import './tags/index.ts';
 
-export { getAction, listActions, listActionsByEntityType, validateValues, ActionError } from './registry.ts';
-export type { ActionContext, ActionDefinition, ActionInfo } from './registry.ts';
+export { checkValues, getAction, listActions, listActionsByEntityType, validateValues, ActionError } from './registry.ts';
+export type { ActionContext, ActionDefinition, ActionInfo, FieldIssue, RegisteredAction } from './registry.ts';

@@ -47,7 +47,7 @@ export class ActionError extends Error {
   override readonly name = 'ActionError';
 }
 
-interface RegisteredAction {
+export interface RegisteredAction {
   definition: ActionDefinition;
   schema: z.ZodType<Record<string, unknown>>;
 }
@@ -69,11 +69,24 @@ export function getAction(name: string): RegisteredAction | undefined {
   return actions.get(name);
 }
 
+/** One field's problem, as validateValues words it (`field "x": expected …`). */
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+/** Checks mapped values against an action's target fields: the coerced values, or every field's problem. */
+export function checkValues(action: RegisteredAction, values: unknown): { values: Record<string, unknown> } | { issues: FieldIssue[] } {
+  const result = action.schema.safeParse(values);
+  if (result.success) return { values: result.data };
+  return { issues: result.error.issues.map((i) => ({ field: String(i.path[0] ?? ''), message: i.message })) };
+}
+
 /** Validates mapped values against an action's target fields; throws ActionError naming each bad field. */
 export function validateValues(action: RegisteredAction, values: unknown): Record<string, unknown> {
-  const result = action.schema.safeParse(values);
-  if (!result.success) throw new ActionError(result.error.issues.map((i) => i.message).join('; '));
-  return result.data;
+  const checked = checkValues(action, values);
+  if ('issues' in checked) throw new ActionError(checked.issues.map((i) => i.message).join('; '));
+  return checked.values;
 }
 
 /** The registry as data, grouped by entity type then name. */

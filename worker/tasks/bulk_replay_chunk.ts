@@ -8,27 +8,13 @@ import type { Task } from 'graphile-worker';
 import type pg from 'pg';
 import { z } from 'zod';
 import { log } from '../../core/log.ts';
+import { asApp } from '../asApp.ts';
 
 /** Originals replayed per chunk (per job and transaction): each makes a delivery row and a dispatch job. */
 export const BULK_REPLAY_CHUNK = 100;
 
 const payloadSchema = z.object({ tenant: z.uuid(), bulk_replay_id: z.uuid() });
 
-async function asApp<T>(pool: pg.Pool, tenant: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
-    await client.query(`select set_config('role', 'intake_app', true), set_config('intake.tenant', $1, true)`, [tenant]);
-    const result = await fn(client);
-    await client.query('commit');
-    return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
-}
 
 export interface ChunkResult {
   status: string;
