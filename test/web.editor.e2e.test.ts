@@ -91,7 +91,7 @@ beforeAll(async () => {
     client.release();
   }
   // the webhook as first made: a title that is only the group key
-  const created = await actionWebhook(db.pool, WORKSPACE, 'alerts', 'createTicket', { title: 'groupKey', external_id: 'groupKey' });
+  const created = await actionWebhook(db.pool, WORKSPACE, 'alerts', 'createTicket', { title: 'groupKey' });
   const { rows } = await db.pool.query('select inbound_webhook_id from intake.inbound_webhooks where slug = $1', ['alerts']);
   hook = { ...created, id: rows[0].inbound_webhook_id };
   browser = await chromium.launch({
@@ -137,7 +137,7 @@ describe('the mapping editor in a browser', () => {
     expect(page.url()).toBe(url);
     expect(await page.$('#sample-listening')).toBeNull();
     expect(await page.textContent('#sample-tree')).toContain('"InstanceDown"');
-  }, 60_000);
+  }, 120_000);
 
   it('completes a path from the sample with the keyboard; the preview shows a type warning, then ✓ when fixed', async () => {
     await typeInto('title', 'comm');
@@ -170,7 +170,7 @@ describe('the mapping editor in a browser', () => {
     await page.keyboard.press('Backspace');
     await page.keyboard.type('mary');
     await page.waitForSelector('#preview-description >> text=Instance web-01.example.internal:9100 down');
-  }, 60_000);
+  }, 120_000);
 
   it('clicking a node of the sample tree inserts its path at the cursor of the focused field', async () => {
     await typeInto('priority', '');
@@ -187,11 +187,102 @@ describe('the mapping editor in a browser', () => {
     const started = Date.now();
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(r)));
     expect(Date.now() - started).toBeLessThan(500);
-    await typeInto('asset', 'fingerprint');
-    await page.waitForSelector('#preview-contact >> text=Stopped: the expression ran longer than 1.5 seconds.', { timeout: 10_000 });
-    await page.waitForSelector('#preview-asset >> text=no value');
-    await screen('34-editor-runaway');
-    await typeInto('contact', '');
-    await typeInto('asset', '');
-  }, 60_000);
+    try {
+      await typeInto('asset', 'fingerprint');
+      await page.waitForSelector('#preview-contact >> text=Stopped: the expression ran longer than 1.5 seconds.', { timeout: 10_000 });
+      await page.waitForSelector('#preview-asset >> text=no value');
+      await screen('34-editor-runaway');
+    } finally {
+      await typeInto('contact', '');
+      await typeInto('asset', '');
+    }
+  }, 120_000);
+
+  it('dry-runs the draft against a past delivery: every field, what would happen, and nothing is left behind', async () => {
+    const tickets = async () => (await db.pool.query('select count(*)::int as n from psa.tickets')).rows[0].n;
+    const before = await tickets();
+    await typeInto('title', 'commonLabels.alertname & " on " & commonLabels.instance');
+    await typeInto('external_id', 'groupKey');
+    await page.click('#dry-run-input');
+    // the sample first, then the deliveries newest first: the one from before the capture is last
+    const options = page.locator('#dry-run-input-options [role=option]');
+    expect(await options.count()).toBe(3);
+    expect(await options.nth(2).textContent()).toMatch(/^Delivery .* · Dispatched/);
+    await options.nth(2).click();
+    await page.waitForSelector('#preview-title >> text=DiskFull on web-01.example.internal:9100');
+    await page.click('#dry-run-start');
+    await page.waitForSelector('#dry-run-result');
+    expect(await page.textContent('#dry-run-result')).toContain('Would succeed');
+    expect(await page.textContent('#dry-run-result')).toContain('creates ticket');
+    expect(await page.textContent('#dry-run-title')).toContain('"DiskFull on web-01.example.internal:9100"');
+    await page.evaluate(() => document.querySelector('#dry-run')?.scrollIntoView({ block: 'start' }));
+    await screen('35-editor-dry-run');
+    expect(await tickets()).toBe(before);
+  }, 120_000);
+
+  it('saving a draft that fails its dry run asks first; saved, the next real request makes the ticket the preview promised', async () => {
+    await typeInto('title', 'alerts');
+    await page.waitForSelector('#preview-title >> text=expected text, got array');
+    await page.click('#webhook-save');
+    await page.waitForSelector('#dry-run-confirm');
+    const confirm = await page.textContent('#dry-run-confirm');
+    expect(confirm).toContain('Would fail');
+    expect(confirm).toMatch(/title.*expected string, got an array/);
+    await screen('36-editor-save-confirm');
+    await page.click('#dry-run-keep-editing');
+    await page.waitForSelector('#dry-run-confirm', { state: 'detached' });
+
+    await typeInto('title', 'commonLabels.alertname & " on " & commonLabels.instance');
+    await page.click('#dry-run-input');
+    await page.locator('#dry-run-input-options [role=option]').nth(0).click(); // the captured sample
+    await page.waitForSelector('#preview-title >> text=InstanceDown on web-01.example.internal:9100');
+    await page.waitForSelector('#preview-title >> text=fits the field');
+    const promised = JSON.parse((await page.textContent('#preview-title .preview-value'))!);
+    expect(promised).toBe('InstanceDown on web-01.example.internal:9100');
+    await page.click('#webhook-save');
+    await page.waitForSelector('#webhook-dialog', { state: 'detached' });
+    const { rows } = await db.pool.query(`select handler_config from intake.inbound_webhooks where slug = 'alerts'`);
+    expect(rows[0].handler_config.field_mapping).toMatchObject({ title: 'commonLabels.alertname & " on " & commonLabels.instance', external_id: 'groupKey' });
+
+    const next = await settled(await send(ALERT));
+    expect(next.dispatch_status).toBe('dispatched');
+    const ticket = await db.pool.query('select title, external_id from psa.tickets t left join intake.tenant_external_entity_mappings m on m.entity_id = t.ticket_id where t.ticket_id = $1', [next.handler_outcome.ticket_id]);
+    expect(ticket.rows[0].title).toBe(promised);
+  }, 120_000);
+
+  it('history: who saved what, a diff between two versions; the drawer shows the version a delivery ran with, and replays with it', async () => {
+    await page.click('#webhook-menu-alerts');
+    await page.click('#webhook-edit-alerts');
+    await page.waitForSelector('#version-list');
+    expect(await page.textContent('#version-1')).toContain('Version 1');
+    expect(await page.textContent('#version-2')).toContain(ADMIN.email);
+    expect(await page.textContent('#version-2')).toContain('handler');
+    await page.waitForSelector('#version-diff .cm-mergeView');
+    expect(await page.textContent('#version-diff')).toContain('commonLabels.alertname');
+    await page.evaluate(() => document.querySelector('#version-list')?.scrollIntoView({ block: 'start' }));
+    await screen('37-editor-versions');
+    await page.click('#webhook-cancel');
+
+    await page.goto(`${server.url}/settings/webhooks/deliveries?delivery=${pastDelivery}`);
+    await page.waitForSelector('#delivery-config-version');
+    expect(await page.textContent('#delivery-config-version')).toBe('version 1');
+    await page.click('#delivery-replay');
+    await page.waitForSelector('#delivery-replay-configuration');
+    await page.click('#delivery-replay-dispatched');
+    await screen('38-replay-dispatched');
+    await page.click('#delivery-replay-confirm');
+    await page.waitForSelector('#delivery-replay-new');
+    const replayId = new URL((await page.getAttribute('#delivery-replay-new', 'href'))!, server.url).searchParams.get('delivery')!;
+    const replay = await settled(replayId);
+    const ticket = await db.pool.query('select title from psa.tickets where ticket_id = $1', [replay.handler_outcome.ticket_id]);
+    expect(ticket.rows[0].title).toBe('{}:{alertname="DiskFull"}'); // version 1's mapping: the group key
+  }, 120_000);
+
+  it('"Use as sample" on a delivery makes its body the sample', async () => {
+    await page.goto(`${server.url}/settings/webhooks/deliveries?delivery=${pastDelivery}`);
+    await page.click('#delivery-use-as-sample');
+    await page.waitForSelector('text=This request is now the webhook\'s sample.');
+    const { rows } = await db.pool.query(`select sample_payload from intake.inbound_webhooks where slug = 'alerts'`);
+    expect(rows[0].sample_payload.commonLabels.alertname).toBe('DiskFull');
+  }, 30_000);
 });

@@ -48,6 +48,9 @@ const theme = EditorView.theme({
   '.cm-nonmatchingBracket': { background: 'var(--bad-bg)' },
 });
 
+/** How long typing may pause before the form is told the new value. */
+const REPORT_DELAY_MS = 150;
+
 /** Dispatched when what the expression is evaluated on changes: the linter (and preview) run again. */
 const inputChanged = StateEffect.define<null>();
 
@@ -131,6 +134,7 @@ export const ExpressionEditor = memo(function ExpressionEditor({
   const view = useRef<EditorView | null>(null);
   /** what this editor reported lately: React hands these back a render later, never to be re-applied */
   const emitted = useRef<string[]>([]);
+  const report = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const live = useRef({ input, hasInput, field, t: t as T, onChange, onFocus });
   live.current = { input, hasInput, field, t: t as T, onChange, onFocus };
   const [preview, setPreview] = useState<PreviewState>({ kind: value.trim() ? 'pending' : 'empty' });
@@ -203,6 +207,13 @@ export const ExpressionEditor = memo(function ExpressionEditor({
       if (!result || result.items.length === 0) return null;
       return { from: Math.min(result.from, ...result.items.map((i) => i.from)), options: result.items.map((i) => completionOf(i, t)), filter: false };
     };
+    const flush = () => {
+      clearTimeout(report.current);
+      const doc = view.current?.state.doc.toString();
+      if (doc === undefined || doc === emitted.current.at(-1)) return;
+      emitted.current = [...emitted.current.slice(-49), doc];
+      live.current.onChange(doc);
+    };
     const v = new EditorView({
       parent: host.current!,
       state: EditorState.create({
@@ -222,17 +233,21 @@ export const ExpressionEditor = memo(function ExpressionEditor({
           EditorView.contentAttributes.of({ id, 'aria-label': label, translate: 'no', spellcheck: 'false', autocapitalize: 'off', autocorrect: 'off' }),
           EditorView.updateListener.of((u) => {
             if (u.docChanged) {
-              const doc = u.state.doc.toString();
-              emitted.current = [...emitted.current.slice(-49), doc];
-              live.current.onChange(doc);
+              // the form hears of typing once it pauses (a re-render of the whole dialog per key
+              // is what made typing lag), and at once when the editor loses focus (before Save)
+              clearTimeout(report.current);
+              report.current = setTimeout(flush, REPORT_DELAY_MS);
             }
+            if (u.focusChanged && !u.view.hasFocus) flush();
             if (u.focusChanged && u.view.hasFocus) live.current.onFocus?.(handle.current);
           }),
         ],
       }),
     });
     view.current = v;
+    emitted.current = [value];
     return () => {
+      flush();
       handleRef?.(null);
       v.destroy();
       view.current = null;
@@ -268,7 +283,7 @@ export const ExpressionEditor = memo(function ExpressionEditor({
   return (
     <div className="expr">
       <div ref={host} className="expr-editor" />
-      <Preview id={previewId} state={value.trim() ? preview : { kind: 'empty' }} field={field} />
+      <Preview id={previewId} state={preview} field={field} />
       {footer}
     </div>
   );

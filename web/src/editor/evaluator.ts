@@ -30,7 +30,7 @@ const WATCHDOG_MS = 1_500;
 
 let worker: Worker | null = null;
 let nextId = 1;
-const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
+const pending = new Map<number, { request: EvalRequest; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
 
 function start(): Worker {
   const w = new Worker(new URL('./evalWorker.ts', import.meta.url), { type: 'module' });
@@ -46,13 +46,21 @@ function start(): Worker {
   return w;
 }
 
-function restart(): void {
+/** The request `culprit` overran: it fails; the ones queued behind it go to a fresh worker. */
+function restart(culprit: number): void {
   worker?.terminate();
   worker = null;
-  for (const [id, entry] of pending) {
-    clearTimeout(entry.timer);
+  const entry = pending.get(culprit);
+  if (entry) {
+    pending.delete(culprit);
     entry.reject(new EvaluationError('TIMEOUT', 'stopped: the expression ran too long'));
-    pending.delete(id);
+  }
+  if (pending.size === 0) return;
+  worker = start();
+  for (const [id, queued] of pending) {
+    clearTimeout(queued.timer);
+    queued.timer = setTimeout(() => restart(id), WATCHDOG_MS);
+    worker.postMessage(queued.request);
   }
 }
 
@@ -61,8 +69,9 @@ export function evaluateInWorker(expression: string, input: unknown): Promise<un
   worker ??= start();
   const id = nextId++;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(restart, WATCHDOG_MS);
-    pending.set(id, { resolve, reject, timer });
-    worker!.postMessage({ id, expression, input, timeoutMs: STEP_TIMEOUT_MS } satisfies EvalRequest);
+    const request: EvalRequest = { id, expression, input, timeoutMs: STEP_TIMEOUT_MS };
+    const timer = setTimeout(() => restart(id), WATCHDOG_MS);
+    pending.set(id, { request, resolve, reject, timer });
+    worker!.postMessage(request);
   });
 }

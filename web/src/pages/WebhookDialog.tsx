@@ -167,9 +167,11 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
   const focused = useRef<EditorHandle | null>(null);
   const [dryRun, setDryRun] = useState<{ key: string; result: MappingPreview } | null>(null);
   const [confirmSave, setConfirmSave] = useState<MappingPreview | null>(null);
+  // a sample that lands is also a new delivery: both the input and the picker's list follow it
   useEffect(() => {
     if (sample.data?.sampleCapturedAt && hasSample) setTestInput((v) => (v && v !== SAMPLE_INPUT ? v : SAMPLE_INPUT));
-  }, [sample.data?.sampleCapturedAt, hasSample]);
+    void queryClient.invalidateQueries({ queryKey: ['test-deliveries'] });
+  }, [sample.data?.sampleCapturedAt, hasSample, queryClient]);
   const [slugTouched, setSlugTouched] = useState(!creating);
   const [submitted, setSubmitted] = useState(false);
   const [serverError, setServerError] = useState<ApiError | Error | null>(null);
