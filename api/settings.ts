@@ -3,6 +3,7 @@
 // transaction-local settings. Row-level security and the SQL functions read them
 // (intake.current_tenant(), intake.current_user_id(), intake.has_permission()).
 import type pg from 'pg';
+import { withSettings } from '../core/database.ts';
 import type { Claims } from './auth.ts';
 
 export const API_ROLE = 'intake_user';
@@ -26,19 +27,6 @@ export function pgSettingsFor(claims: Claims | undefined): Record<string, string
  * Runs `fn` in one transaction as intake_user with the claims' settings; commits when it
  * returns, rolls back when it throws. For REST handlers, the CLI and tests.
  */
-export async function withClaims<T>(pool: pg.Pool, claims: Claims, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
-    const settings = pgSettingsFor(claims);
-    await client.query('select set_config(k, v, true) from jsonb_each_text($1::jsonb) as s(k, v)', [JSON.stringify(settings)]);
-    const result = await fn(client);
-    await client.query('commit');
-    return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+export function withClaims<T>(pool: pg.Pool, claims: Claims, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withSettings(pool, pgSettingsFor(claims), fn);
 }

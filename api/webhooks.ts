@@ -6,7 +6,7 @@
 // permission again: these functions add the Node-side checks, never replace the SQL ones.
 import { randomUUID } from 'node:crypto';
 import { UserError } from '../core/errors.ts';
-import { authConfigSchema, type AuthType, type WebhookCreate } from '../core/webhookConfig.ts';
+import { authConfigSchema, mergeTypedSetting, type AuthType, type WebhookCreate } from '../core/webhookConfig.ts';
 import { checkBroughtSecret, newSecretFor, sealSecret, validateWebhookInput, webhookColumns, webhookInputFromRow } from '../core/webhookRules.ts';
 import { publicWebhookUrl } from '../core/webhooks.ts';
 import type { Claims } from './auth.ts';
@@ -100,10 +100,7 @@ export function applyPatch(current: Record<string, unknown>, patch: Record<strin
   const next: Record<string, unknown> = { ...current };
   for (const [key, value] of Object.entries(patch)) {
     if ((key === 'auth' || key === 'handler') && isObject(value) && isObject(current[key])) {
-      const typeKey = key === 'auth' ? 'auth_type' : 'handler_type';
-      next[key] = value[typeKey] === undefined || value[typeKey] === (current[key] as Record<string, unknown>)[typeKey]
-        ? { ...(current[key] as Record<string, unknown>), ...value }
-        : value;
+      next[key] = mergeTypedSetting(current[key], value, key === 'auth' ? 'auth_type' : 'handler_type');
     } else {
       next[key] = value;
     }

@@ -18,7 +18,9 @@ import { PROJECT_ROOT } from '../core/env.ts';
 import { migrateDatabase } from '../core/migrate.ts';
 import { createTenant } from '../core/tenants.ts';
 import { createWebhook } from '../core/webhooks.ts';
+import { cpuDuring, loadAverage, postgresPids, probeFsync } from './probes.ts';
 import { startWorker } from '../worker/runner.ts';
+import { benchOutbound } from './outbound.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -29,12 +31,20 @@ if (CONNECTION_COUNTS.some((n) => !Number.isInteger(n) || n < 1)) throw new Erro
 const JOBS = Number(process.env.BENCH_JOBS ?? 2000);
 const WORKER_CONCURRENCY = Number(process.env.INTAKE_WORKER_CONCURRENCY ?? 8);
 const WEBHOOKS = 32; // the worker's load is spread over them, as many webhooks of many tenants would be
-// How many of them the receiver load is spread over. 1 is the worst case (one webhook's
-// deliveries commit one batch at a time, in arrival order); an MSP's traffic comes from many.
-const RECEIVER_WEBHOOKS = Math.min(WEBHOOKS, Number(process.env.BENCH_RECEIVER_WEBHOOKS ?? 1));
-// BENCH_ONLY=receiver or BENCH_ONLY=worker runs one half (for profiling one side).
+// How many of them the receiver load is spread over, one measurement each. 1 is the worst case
+// (one webhook's deliveries must commit in arrival order); an MSP's traffic comes from many.
+const RECEIVER_WEBHOOK_COUNTS = (process.env.BENCH_RECEIVER_WEBHOOKS ?? '1,32').split(',').map(Number);
+if (RECEIVER_WEBHOOK_COUNTS.some((n) => !Number.isInteger(n) || n < 1 || n > WEBHOOKS)) throw new Error(`BENCH_RECEIVER_WEBHOOKS must be a comma-separated list of integers from 1 to ${WEBHOOKS}`);
+// The receiver's connections name themselves, so the bench can count its backends' CPU apart.
+const RECEIVER_APP = 'intake-bench-receiver';
+// CPU is counted over the round less this much at each end (start-up, and processes that end with it).
+const CPU_WINDOW_MARGIN_MS = 300;
+// BENCH_ONLY=receiver, worker or outbound runs one part (for profiling one side).
 const ONLY = process.env.BENCH_ONLY ?? '';
-if (!['', 'receiver', 'worker'].includes(ONLY)) throw new Error(`BENCH_ONLY must be receiver or worker, not "${ONLY}"`);
+// BENCH_RATE=N sends N requests/s in all instead of as many as the receiver answers (autocannon
+// only): CPU per request, the figure that compares two versions on a busy machine.
+const FIXED_RATE = Number(process.env.BENCH_RATE ?? 0);
+if (!['', 'receiver', 'worker', 'outbound'].includes(ONLY)) throw new Error(`BENCH_ONLY must be receiver, worker or outbound, not "${ONLY}"`);
 
 const quiet = new Logger(() => () => {});
 
@@ -108,12 +118,12 @@ interface LoadResult {
 const useWrk = !spawnSync('wrk', ['--version']).error;
 
 async function runAutocannon(url: string, requests: LoadRequest[], connections: number): Promise<LoadResult> {
-  const result = await autocannon({ url, connections, duration: SECONDS, requests });
+  const result = await autocannon({ url, connections, duration: SECONDS, requests, ...(FIXED_RATE ? { overallRate: FIXED_RATE } : {}) });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`receiver answered ${result.non2xx} non-2xx and ${result.errors} errors`);
   return { rate: result['2xx'] / (result.duration || SECONDS), p50: result.latency.p50, p99: result.latency.p99 };
 }
 
-function runWrk(url: string, requests: LoadRequest[], connections: number): LoadResult {
+async function runWrk(url: string, requests: LoadRequest[], connections: number, onStart: (pid: number) => void): Promise<LoadResult> {
   // Each wrk thread cycles through the requests, as autocannon's connections do.
   const script = path.join(os.tmpdir(), `intake-bench-${process.pid}.lua`);
   fs.writeFileSync(
@@ -129,7 +139,11 @@ end
 `,
   );
   try {
-    const out = spawnSync('wrk', ['-t', '2', '-c', String(connections), '-d', `${SECONDS}s`, '--latency', '-s', script, url], { encoding: 'utf8' }).stdout;
+    const child = spawn('wrk', ['-t', '2', '-c', String(connections), '-d', `${SECONDS}s`, '--latency', '-s', script, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    onStart(child.pid!);
+    let out = '';
+    child.stdout!.on('data', (chunk) => (out += chunk));
+    await new Promise((resolve) => child.once('close', resolve));
     if (/Non-2xx|Socket errors/.test(out)) throw new Error(`receiver answered errors under load:\n${out}`);
     const ms = (label: string) => {
       const m = out.match(new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`));
@@ -144,7 +158,33 @@ end
   }
 }
 
+/** pgbench's rate, and the CPU its backends and itself used while it ran. */
+async function runPgbench(args: string[], database: string, pool: pg.Pool): Promise<{ tps: number; cpu: Record<string, number> }> {
+  const child = spawn('pgbench', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  child.stderr.on('data', (chunk) => (err += chunk));
+  const cpu = cpuDuring(async () => {
+    const pids = await postgresPids(pool, database, 'pgbench');
+    return { 'pgbench backends': pids.mine, 'pgbench': [child.pid!] };
+  }, CPU_WINDOW_MARGIN_MS, SECONDS * 1000 - CPU_WINDOW_MARGIN_MS);
+  await new Promise((resolve) => child.once('close', resolve));
+  const tps = Number(out.match(/tps = ([\d.]+)/)?.[1]);
+  if (!Number.isFinite(tps)) throw new Error(`pgbench failed: ${err || out}`);
+  return { tps, cpu: await cpu };
+}
+
+/** CPU per group in ms a request: "receiver backends 0.07, …" */
+const cpuPerRequest = (cpu: Record<string, number>, rate: number) =>
+  Object.entries(cpu).map(([group, cores]) => `${group} ${fmt((cores * 1000) / rate, 3)}`).join(', ');
+
+/** CPU per group as shares of a core: "receiver backends 0.56, receiver process 0.50, …" */
+const cpuText = (cpu: Record<string, number>) => Object.entries(cpu).map(([group, cores]) => `${group} ${fmt(cores, 2)}`).join(', ');
+
 async function main() {
+  // outbound webhooks: bench/outbound.ts, in a database of its own, after the rest
+  const outbound = () => benchOutbound({ serverUrl: serverUrl(), rounds: ROUNDS, deliveries: Number(process.env.BENCH_OUTBOUND_DELIVERIES ?? 2000), concurrency: WORKER_CONCURRENCY });
+  if (ONLY === 'outbound') return console.log('\n' + (await outbound()));
   const pgbench = spawnSync('pgbench', ['--version'], { encoding: 'utf8' });
   if (pgbench.error) throw new Error('pgbench is needed for the Postgres ceiling (Debian: apt-get install postgresql-client)');
 
@@ -182,15 +222,27 @@ async function main() {
     await pool.query(`create table bench_ceiling (id uuid primary key default gen_random_uuid(), received_at timestamptz default now(), body jsonb)`);
 
     const body = JSON.stringify(JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'samples', 'alertmanager-alert.firing.json'), 'utf8')));
-    // Each connection cycles through RECEIVER_WEBHOOKS webhooks, each request signed with its own secret.
-    const requests: LoadRequest[] = secrets.slice(0, RECEIVER_WEBHOOKS).map((secret, i) => ({
-      method: 'POST' as const,
-      path: `/api/inbound/bench/alerts-${i}`,
-      headers: { 'content-type': 'application/json', 'x-signature': createHmac('sha256', secret).update(body).digest('hex') },
-      body,
-    }));
+    // Each connection cycles through the webhooks of the round, each request signed with its own secret.
+    const requestsFor = (webhooks: number): LoadRequest[] =>
+      secrets.slice(0, webhooks).map((secret, i) => ({
+        method: 'POST' as const,
+        path: `/api/inbound/bench/alerts-${i}`,
+        headers: { 'content-type': 'application/json', 'x-signature': createHmac('sha256', secret).update(body).digest('hex') },
+        body,
+      }));
 
-    interface ReceiverRun { connections: number; rates: number[]; p50s: number[]; p99s: number[]; ceilings: number[]; batch: number }
+    // receive_deliveries' own time per call (pg_stat_user_functions), beside the batch cycle it is part of;
+    // a superuser's setting: without it the figure is left out
+    await pool.query(`alter database ${dbName} set track_functions = 'pl'`).catch(() => {});
+    const fsync = probeFsync(url, 'bench_ceiling');
+    await pool.query('truncate bench_ceiling');
+
+    interface ReceiverRound {
+      rate: number; p50: number; p99: number; ceiling: number; load: string;
+      batch: number; cycleMs: number; executeMs: number | null;
+      cpu: Record<string, number>; ceilingCpu: Record<string, number>;
+    }
+    interface ReceiverRun { connections: number; webhooks: number; rounds: ReceiverRound[] }
     const receiverRuns: ReceiverRun[] = [];
     let rss = 0;
     if (ONLY !== 'worker') {
@@ -199,42 +251,70 @@ async function main() {
       receiver = spawn(process.execPath, [...profile, path.join(PROJECT_ROOT, 'cli', 'intake.ts'), 'receiver'], {
         env: { ...process.env, DATABASE_URL: url, INTAKE_MASTER_KEY: masterKey.toString('base64'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', REDIS_URL: '',
           // one load generator on one address: the per-address limit would measure itself
-          INTAKE_SOURCE_RATE_LIMIT_PER_MINUTE: '0' },
+          INTAKE_SOURCE_RATE_LIMIT_PER_MINUTE: '0',
+          // so that the receiver's backends can be told from the others (their CPU is counted apart)
+          PGAPPNAME: RECEIVER_APP },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
+      const receiverPid = receiver.pid!;
       const [, port] = await waitForOutput(receiver, /listening on http:\/\/127\.0\.0\.1:(\d+)/, 30_000);
       const target = `http://127.0.0.1:${port}`;
 
       const scriptFile = path.join(os.tmpdir(), `intake-bench-${process.pid}.sql`);
       fs.writeFileSync(scriptFile, `insert into bench_ceiling (body) values ('${body.replaceAll("'", "''")}'::jsonb);\n`);
+      const functionStats = async () => {
+        const { rows } = await pool.query<{ calls: string; total_time: number }>(
+          `select calls, total_time from pg_stat_user_functions where schemaname = 'intake' and funcname = 'receive_deliveries'`,
+        );
+        return { calls: Number(rows[0]?.calls ?? 0), ms: Number(rows[0]?.total_time ?? 0) };
+      };
 
-      for (const connections of CONNECTION_COUNTS) {
-        const run: ReceiverRun = { connections, rates: [], p50s: [], p99s: [], ceilings: [], batch: 0 };
-        for (let round = 1; round <= ROUNDS; round++) {
-          // Each round starts from empty delivery and job tables, as with a worker that keeps up;
-          // otherwise every round would measure a bigger backlog than the last.
-          await pool.query(`delete from intake.inbound_webhook_deliveries; delete from graphile_worker._private_jobs`);
-          await pool.query(`vacuum analyze intake.inbound_webhook_deliveries, graphile_worker._private_jobs`);
-          const load = useWrk ? runWrk(target, requests, connections) : await runAutocannon(target, requests, connections);
-          run.rates.push(load.rate);
-          run.p50s.push(load.p50);
-          run.p99s.push(load.p99);
+      for (const webhooks of RECEIVER_WEBHOOK_COUNTS) {
+        const requests = requestsFor(webhooks);
+        for (const connections of CONNECTION_COUNTS) {
+          const run: ReceiverRun = { connections, webhooks, rounds: [] };
+          for (let round = 1; round <= ROUNDS; round++) {
+            // Each round starts from empty delivery and job tables, as with a worker that keeps up;
+            // otherwise every round would measure a bigger backlog than the last.
+            await pool.query(`delete from intake.inbound_webhook_deliveries; delete from graphile_worker._private_jobs`);
+            await pool.query(`vacuum analyze intake.inbound_webhook_deliveries, graphile_worker._private_jobs`);
+            const loadAverageAtStart = loadAverage();
+            const before = await functionStats();
+            const startedAt = performance.now();
+            let loadPid = process.pid; // autocannon runs in this process; wrk is a child
+            const window = cpuDuring(async () => {
+              const pids = await postgresPids(pool, dbName, RECEIVER_APP);
+              return { 'receiver backends': pids.mine, 'other backends': pids.others, 'receiver process': [receiverPid], 'load generator': [loadPid] };
+            }, CPU_WINDOW_MARGIN_MS, SECONDS * 1000 - CPU_WINDOW_MARGIN_MS);
+            const load = useWrk ? await runWrk(target, requests, connections, (pid) => (loadPid = pid)) : await runAutocannon(target, requests, connections);
+            const seconds = (performance.now() - startedAt) / 1000;
+            const cpu = await window;
+            // deliveries committed together share a transaction id: rows per xmin is the batch size
+            const batches = (await pool.query(`select count(*)::float as rows, count(distinct xmin::text)::float as batches from intake.inbound_webhook_deliveries`)).rows[0];
 
-          const bench = spawnSync('pgbench', ['-n', '-c', String(connections), '-j', '2', '-T', String(SECONDS), '-f', scriptFile, url], { encoding: 'utf8' });
-          const tps = Number(bench.stdout.match(/tps = ([\d.]+)/)?.[1]);
-          if (!Number.isFinite(tps)) throw new Error(`pgbench failed: ${bench.stderr || bench.stdout}`);
-          run.ceilings.push(tps);
-          process.stderr.write(`${connections} connections, round ${round}: receiver ${fmt(load.rate)} req/s, pgbench ${fmt(tps)} tx/s\n`);
+            const ceilingRun = await runPgbench(['-n', '-c', String(connections), '-j', '2', '-T', String(SECONDS), '-f', scriptFile, url], dbName, pool);
+            // the function's statistics reach pg_stat_user_functions within a second of its calls: read after pgbench
+            const after = await functionStats();
+            const calls = after.calls - before.calls;
+            const r: ReceiverRound = {
+              rate: load.rate, p50: load.p50, p99: load.p99, ceiling: ceilingRun.tps, load: loadAverageAtStart,
+              batch: batches.rows / Math.max(1, batches.batches), cycleMs: (seconds * 1000) / Math.max(1, batches.batches),
+              executeMs: calls > 0 ? (after.ms - before.ms) / calls : null,
+              cpu, ceilingCpu: ceilingRun.cpu,
+            };
+            run.rounds.push(r);
+            process.stderr.write(
+              `${webhooks} webhook(s), ${connections} connections, round ${round} (load average ${r.load}): receiver ${fmt(r.rate)} req/s, pgbench ${fmt(r.ceiling)} tx/s; ` +
+                `batch ${fmt(r.batch, 1)}, cycle ${fmt(r.cycleMs, 2)} ms; CPU ${cpuText(r.cpu)}; ms of CPU a request: ${cpuPerRequest(r.cpu, r.rate)}\n`,
+            );
+          }
+          receiverRuns.push(run);
         }
-        // deliveries committed together share a transaction id: rows per xmin is the batch size (last round)
-        run.batch = Number((await pool.query(`select count(*)::float / greatest(count(distinct xmin::text), 1) as b from intake.inbound_webhook_deliveries`)).rows[0].b);
-        receiverRuns.push(run);
       }
-      rss = peakRssMiB(receiver.pid!);
+      rss = peakRssMiB(receiverPid);
       receiver.kill('SIGTERM');
       receiver = null;
       fs.rmSync(scriptFile, { force: true });
-
     }
 
     const dispatchRates: number[] = [], jobRates: number[] = [], noopRates: number[] = [];
@@ -274,16 +354,23 @@ async function main() {
 
     const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
     const d = median(dispatchRates), n = median(noopRates);
+    const medianOf = (rounds: ReceiverRound[], pick: (r: ReceiverRound) => number) => median(rounds.map(pick));
+    const cpuMedians = (cpus: Record<string, number>[]) =>
+      Object.fromEntries(Object.keys(cpus[0] ?? {}).map((group) => [group, median(cpus.map((c) => c[group] ?? 0))]));
     const receiverReport =
-      `receiver (signed hmac_sha256 POSTs to ${RECEIVER_WEBHOOKS} webhook(s), no rate limit; load from ${useWrk ? 'wrk' : 'autocannon'}; peak RSS ${fmt(rss)} MiB)\n` +
+      `receiver (signed hmac_sha256 POSTs, no rate limit; load from ${useWrk ? 'wrk' : 'autocannon'}; peak RSS ${fmt(rss)} MiB)\n` +
       receiverRuns.map((run) => {
-        const r = median(run.rates), c = median(run.ceilings);
-        return `  ${run.connections} connections
-    accepted            ${fmt(r)} req/s   (rounds: ${run.rates.map((x) => fmt(x)).join(', ')})
-    latency             p50 ${fmt(median(run.p50s), 1)} ms, p99 ${fmt(median(run.p99s), 1)} ms
-    Postgres ceiling    ${fmt(c)} insert tx/s (pgbench, same connections; rounds: ${run.ceilings.map((x) => fmt(x)).join(', ')})
-    ratio               ${fmt(r / c, 2)} of the ceiling (aim ≥ 0.50)
-    mean batch          ${fmt(run.batch, 1)} requests per transaction
+        const r = medianOf(run.rounds, (x) => x.rate), c = medianOf(run.rounds, (x) => x.ceiling);
+        const execute = run.rounds.map((x) => x.executeMs).filter((x): x is number => x !== null);
+        return `  ${run.connections} connections, ${run.webhooks} webhook(s)
+    accepted            ${fmt(r)} req/s   (rounds: ${run.rounds.map((x) => fmt(x.rate)).join(', ')}; load average at each: ${run.rounds.map((x) => x.load.split(' ')[0]).join(', ')})
+    latency             p50 ${fmt(medianOf(run.rounds, (x) => x.p50), 1)} ms, p99 ${fmt(medianOf(run.rounds, (x) => x.p99), 1)} ms
+    Postgres ceiling    ${fmt(c)} insert tx/s (pgbench, same connections; rounds: ${run.rounds.map((x) => fmt(x.ceiling)).join(', ')})
+    ratio               ${fmt(r / c, 2)} of the ceiling (rounds: ${run.rounds.map((x) => fmt(x.rate / x.ceiling, 2)).join(', ')}; aim ≥ 1.0)
+    batches             ${fmt(medianOf(run.rounds, (x) => x.batch), 1)} requests each, one every ${fmt(medianOf(run.rounds, (x) => x.cycleMs), 2)} ms` +
+          (execute.length ? `; receive_deliveries ${fmt(median(execute), 2)} ms a call` : '') + `
+    CPU (cores)         ${cpuText(cpuMedians(run.rounds.map((x) => x.cpu)))}
+    pgbench CPU         ${cpuText(cpuMedians(run.rounds.map((x) => x.ceilingCpu)))}
 `;
       }).join('');
     const workerReport = `worker (createTicket over ${WEBHOOKS} webhooks)
@@ -296,6 +383,8 @@ async function main() {
 Intake benchmark — ${new Date().toISOString()}
 machine: ${os.cpus().length} × ${cpu}, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${(await pool.query('select version()')).rows[0].version.split(' on ')[0]}
 medians of ${ROUNDS} rounds; ${SECONDS} s per round; ${JOBS} jobs per worker round; worker concurrency ${WORKER_CONCURRENCY}
+fsync: ${fsync.fdatasyncMs === null ? 'pg_test_fsync not found' : `pg_test_fsync fdatasync ${fmt(fsync.fdatasyncMs, 3)} ms`}; a one-row insert on one connection ${fmt(fsync.commitMs, 3)} ms, ${fmt(fsync.asyncCommitMs, 3)} ms with synchronous_commit off
+load average (1, 5, 15 min) at the end: ${loadAverage()}
 \n` + (ONLY !== 'worker' ? receiverReport + '\n' : '') + (ONLY !== 'receiver' ? workerReport : ''));
   } finally {
     receiver?.kill('SIGKILL');
@@ -303,6 +392,7 @@ medians of ${ROUNDS} rounds; ${SECONDS} s per round; ${JOBS} jobs per worker rou
     await admin.query(`drop database if exists ${dbName} with (force)`);
     await admin.end();
   }
+  if (ONLY === '') console.log(await outbound());
 }
 
 main().catch((error) => {

@@ -11,9 +11,11 @@ import { errorMessage, log } from '../core/log.ts';
 import { migrateDatabase } from '../core/migrate.ts';
 import { intOption, need, parse, UsageError, withDatabase } from './args.ts';
 import { ACCESS_USAGE, accessCommand } from './commands/access.ts';
-import { startRuntime, type RuntimeParts } from '../server/runtime.ts';
+import { OUTBOUND_USAGE, outboundCommand } from './commands/outbound.ts';
+// server/runtime.ts (PostGraphile, Express, the UI) is imported only by the commands that serve:
+// loading it took most of every other command's ~2 s start.
+import type { RuntimeParts } from '../server/runtime.ts';
 import { createSetupToken } from '../core/sessions.ts';
-import { UI_HOME } from '../web/serve.ts';
 import { createTenant, tenantIdForSlug } from '../core/tenants.ts';
 import { createWebhook } from '../core/webhooks.ts';
 import { createWorkflow, listWorkflowRuns, listWorkflows, RUN_STATUSES } from '../core/workflows.ts';
@@ -42,6 +44,7 @@ const USAGE = `usage: intake <command>
   workflow list --tenant S
   workflow runs --tenant S [--workflow ID] [--status pending|running|succeeded|failed] [--limit N]
 ${ACCESS_USAGE}
+${OUTBOUND_USAGE}
   actions list | doc                    the action registry as JSON, or as docs/actions.md`;
 
 function webhookInput(v: Record<string, unknown>): Record<string, unknown> {
@@ -124,6 +127,8 @@ async function printSetupLink(connectionString: string, base: string, hours: num
 
 async function serve(parts: RuntimeParts, offerSetup = false): Promise<void> {
   const env = loadEnv();
+  const { startRuntime } = await import('../server/runtime.ts');
+  const { UI_HOME } = await import('../web/serve.ts');
   const runtime = await startRuntime(env, parts);
   const where = runtime.database.embedded ? `embedded Postgres in ${env.dataDir}/pg` : 'DATABASE_URL';
   if (runtime.url) {
@@ -135,13 +140,24 @@ async function serve(parts: RuntimeParts, offerSetup = false): Promise<void> {
   } else {
     process.stdout.write(`Intake worker running (database: ${where})\n`);
   }
+  if (runtime.opsUrl) process.stdout.write(`Metrics and health: ${runtime.opsUrl}/metrics, /healthz, /readyz\n`);
+  // The graceful stop (server/runtime.ts), bounded: past INTAKE_SHUTDOWN_TIMEOUT_MS, exit 1.
   const shutdown = (signal: string) => {
     log.info('shutting down', { signal });
-    const force = setTimeout(() => process.exit(1), 15_000);
+    const force = setTimeout(() => {
+      log.error('shutdown did not finish in time; exiting', { timeout_ms: env.shutdownTimeoutMs });
+      process.exit(1);
+    }, env.shutdownTimeoutMs);
     force.unref();
     runtime.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => {
+        log.info('shut down');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        log.error('shutdown failed', { error: errorMessage(error) });
+        process.exit(1);
+      },
     );
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
@@ -348,6 +364,9 @@ async function main(argv: string[]): Promise<unknown> {
     case 'user':
     case 'api-key':
       return accessCommand(command, args);
+    case 'subscription':
+    case 'events':
+      return outboundCommand(command, args);
     case 'actions':
       if (sub === 'list') return listActionsByEntityType();
       if (sub === 'doc') {

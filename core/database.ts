@@ -72,3 +72,25 @@ export function createPool(connectionString: string, max: number, timeouts: Pool
   pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
+
+/**
+ * Runs `fn` in one transaction with these settings set transaction-locally (a role, the tenant,
+ * the user: what row-level security and the SQL API read); commits when it returns, rolls back
+ * when it throws. The management APIs' requests (api/settings.ts withClaims) and the worker's
+ * tasks (worker/asApp.ts) are this with their own settings.
+ */
+export async function withSettings<T>(pool: pg.Pool, settings: Record<string, string>, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await client.query('select set_config(k, v, true) from jsonb_each_text($1::jsonb) as s(k, v)', [JSON.stringify(settings)]);
+    const result = await fn(client);
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -59,6 +59,7 @@ export function loadEnv() {
     redisCommandTimeoutMs: intFrom('INTAKE_REDIS_COMMAND_TIMEOUT_MS', 500, 10, 60_000),
     redisConnectTimeoutMs: intFrom('INTAKE_REDIS_CONNECT_TIMEOUT_MS', 2000, 10, 60_000),
     rateLimitFailClosed: boolFrom('INTAKE_RATE_LIMIT_FAIL_CLOSED', false),
+    dedupeUntimestampedReplays: boolFrom('INTAKE_DEDUPE_UNTIMESTAMPED_REPLAYS', false),
     apiPoolSize: intFrom('INTAKE_API_POOL_SIZE', 10, 1, 1000),
     receiveBatchMax: intFrom('INTAKE_RECEIVE_BATCH_MAX', 64, 1, 1000),
     receiveBatchPipeline: intFrom('INTAKE_RECEIVE_BATCH_PIPELINE', 1, 1, 100),
@@ -67,6 +68,25 @@ export function loadEnv() {
     setupTokenHours: intFrom('INTAKE_SETUP_TOKEN_HOURS', 24, 1, 24 * 30),
     signInLimitPerAddress: intFrom('INTAKE_SIGN_IN_LIMIT_PER_ADDRESS', 5, 1, 10_000),
     signInLimitPerIp: intFrom('INTAKE_SIGN_IN_LIMIT_PER_IP', 30, 1, 100_000),
+    /** a bearer token /metrics asks for; unset: none */
+    metricsToken: process.env.INTAKE_METRICS_TOKEN || null,
+    /** a port of its own for /metrics, /healthz and /readyz (0: any free one); unset: /metrics on PORT */
+    metricsPort: process.env.INTAKE_METRICS_PORT ? intFrom('INTAKE_METRICS_PORT', 9464, 0, 65535) : null,
+    /** after SIGTERM: how long /readyz says 503 before the listener closes (for a load balancer to notice) */
+    shutdownDelayMs: intFrom('INTAKE_SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+    /** after SIGTERM: the bound on finishing requests and jobs; past it the process exits 1 */
+    shutdownTimeoutMs: intFrom('INTAKE_SHUTDOWN_TIMEOUT_MS', 25_000, 1000, 600_000),
+    outbound: {
+      allowHttp: boolFrom('INTAKE_OUTBOUND_ALLOW_HTTP', false),
+      /** parsed by core/outboundAddress.ts parseAllowCidrs */
+      allowCidrs: process.env.INTAKE_OUTBOUND_ALLOW_CIDRS ?? '',
+      timeoutMs: intFrom('INTAKE_OUTBOUND_TIMEOUT_MS', 15_000, 100, 120_000),
+      disableAfterHours: intFrom('INTAKE_OUTBOUND_DISABLE_AFTER_HOURS', 120, 1, 24 * 365),
+      sweepIntervalMs: intFrom('INTAKE_OUTBOUND_SWEEP_MS', 250, 10, 60_000),
+      eventRetentionDays: intFrom('INTAKE_OUTBOUND_EVENT_RETENTION_DAYS', 30, 0, 3650),
+      attemptRetentionDays: intFrom('INTAKE_OUTBOUND_ATTEMPT_RETENTION_DAYS', 30, 0, 3650),
+      pruneBatch: intFrom('INTAKE_OUTBOUND_PRUNE_BATCH', 1000, 1, 100_000),
+    },
   };
 }
 export type Env = ReturnType<typeof loadEnv>;

@@ -17,6 +17,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import jsonata from 'jsonata';
 import type { ThreadProgress, ThreadReply, ThreadResult, ThreadTask } from './jsonataThread.ts';
+import { timedEvaluation } from './metrics.ts';
 
 export interface CompiledExpression {
   readonly source: string;
@@ -96,9 +97,14 @@ const defaults: PoolSettings = {
 };
 let settings: PoolSettings = { ...defaults };
 
-/** Sets the pool's size and bounds (server/runtime.ts, from the environment); applies to threads started after. */
-export function configureExpressionPool(next: Partial<PoolSettings>): void {
+/**
+ * Sets the pool's size and bounds (server/runtime.ts, from the environment); applies to threads
+ * started after. Returns the settings before, so a test can put them back.
+ */
+export function configureExpressionPool(next: Partial<PoolSettings>): PoolSettings {
+  const before = settings;
   settings = { ...settings, ...next };
+  return before;
 }
 
 /** Parses the source (throws an ExpressionError for a syntax error); evaluation goes to the pool. */
@@ -146,6 +152,17 @@ export function compileExpressions(sources: readonly string[], limits: Limits): 
   };
 }
 
+/** What the pool's threads are doing now: ready (started) or not, and whose evaluation each runs. */
+export interface ExpressionPoolState {
+  threads: { ready: boolean; owner: string | null; busy: boolean }[];
+  queued: number;
+}
+
+/** The pool's state now (diagnostics, and the tests that check who may use which thread). */
+export function expressionPoolState(): ExpressionPoolState {
+  return shared?.state() ?? { threads: [], queued: 0 };
+}
+
 /** Stops the pool's threads (they hold no work between evaluations; tests and shutdown). */
 export async function closeExpressionPool(): Promise<void> {
   const current = shared;
@@ -171,9 +188,14 @@ interface Slot {
 
 const THREAD_URL = new URL('./jsonataThread.ts', import.meta.url);
 
+/** How long an owner whose evaluation overran waits for threads of its own (ExpressionPool.next). */
+const OVERRAN_MEMORY_MS = 60_000;
+
 class ExpressionPool {
   private readonly slots = new Set<Slot>();
   private readonly queue: Task[] = [];
+  /** owners whose evaluation ran into the hard limit, until when they count as such */
+  private readonly overran = new Map<string, number>();
   private nextId = 1;
   private closed = false;
 
@@ -184,21 +206,41 @@ class ExpressionPool {
     });
   }
 
+  state(): ExpressionPoolState {
+    return {
+      threads: [...this.slots].map((slot) => ({ ready: slot.ready, owner: slot.task?.owner ?? null, busy: slot.task !== null })),
+      queued: this.queue.length,
+    };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const task of this.queue.splice(0)) task.reject(new ExpressionError('JSONata evaluation cancelled: shutting down', 'CLOSED'));
     await Promise.all([...this.slots].map((slot) => this.retire(slot, new ExpressionError('JSONata evaluation cancelled: shutting down', 'CLOSED'))));
   }
 
-  /** The first queued task whose owner is below its share of the threads (see Limits.owner). */
-  private next(): Task | undefined {
+  /**
+   * The first queued task that may start on `slot` (a ready, idle thread). An owner runs at most
+   * all threads but one at once (Limits.owner). And an owner whose evaluation overran lately
+   * (its thread was stopped) starts only where a ready thread is left that none of those owners
+   * hold: when its thread is stopped, the threads left are the others', and it waits for the
+   * replacement to start (about 0.1 s idle, a second or more on a busy machine) instead of
+   * taking the one thread another webhook was about to use.
+   */
+  private next(slot: Slot): Task | undefined {
     const share = Math.max(1, settings.threads - 1);
+    const now = Date.now();
+    for (const [owner, until] of this.overran) if (until <= now) this.overran.delete(owner);
     const running = new Map<string, number>();
-    for (const slot of this.slots) {
-      const owner = slot.task?.owner;
+    let spare = 0; // ready threads besides `slot` that no owner who overran holds
+    for (const other of this.slots) {
+      const owner = other.task?.owner;
       if (owner !== undefined) running.set(owner, (running.get(owner) ?? 0) + 1);
+      if (other !== slot && other.ready && (owner === undefined || !this.overran.has(owner))) spare++;
     }
-    const index = this.queue.findIndex((task) => task.owner === undefined || (running.get(task.owner) ?? 0) < share);
+    const reserve = settings.threads >= 2;
+    const index = this.queue.findIndex((task) => task.owner === undefined
+      || ((running.get(task.owner) ?? 0) < share && (!reserve || spare > 0 || !this.overran.has(task.owner))));
     return index === -1 ? undefined : this.queue.splice(index, 1)[0];
   }
 
@@ -206,15 +248,13 @@ class ExpressionPool {
     for (const slot of this.slots) {
       if (this.queue.length === 0) break;
       if (!slot.ready || slot.task !== null) continue;
-      const task = this.next();
-      if (!task) break;
+      const task = this.next(slot);
+      if (!task) continue;
       this.start(slot, task);
     }
-    let starting = [...this.slots].filter((s) => !s.ready).length;
-    while (!this.closed && this.queue.length > starting && this.slots.size < settings.threads) {
-      this.spawn();
-      starting++;
-    }
+    // A queued task may be waiting for a thread of its own (above) while others are idle: while
+    // anything waits, the pool is kept at its full size.
+    while (!this.closed && this.queue.length > 0 && this.slots.size < settings.threads) this.spawn();
   }
 
   private spawn(): void {
@@ -247,6 +287,9 @@ class ExpressionPool {
         ? `JSONata evaluation stopped: it used more than the ${settings.heapMb} MB an evaluation may use`
         : `JSONata evaluation failed: its thread crashed: ${error.message}`;
       const failed = new ExpressionError(message, error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'MEMORY_LIMIT' : 'THREAD_CRASHED');
+      // its thread is lost as to an overrun: the owner waits for threads of its own (next())
+      const owner = slot.task?.owner;
+      if (owner !== undefined) this.overran.set(owner, Date.now() + OVERRAN_MEMORY_MS);
       // A thread that cannot even start would fail every queued task the same way: fail them now
       // rather than respawn in a loop.
       if (!slot.ready) for (const task of this.queue.splice(0)) task.reject(failed);
@@ -258,7 +301,8 @@ class ExpressionPool {
     });
   }
 
-  private start(slot: Slot, task: Task): void {
+  private start(slot: Slot, untimed: Task): void {
+    const task = timedEvaluation(untimed);
     slot.task = task;
     slot.taskId = this.nextId++;
     slot.at = 0;
@@ -268,6 +312,7 @@ class ExpressionPool {
     // ends a slow evaluation first, with the step and the field it was in and no thread lost;
     // the grace lets it, and the thread is stopped only when it cannot (one long native call).
     slot.timer = setTimeout(() => {
+      if (task.owner !== undefined) this.overran.set(task.owner, Date.now() + OVERRAN_MEMORY_MS);
       // D1012: jsonata's own code for an evaluation that timed out
       void this.retire(slot, new ExpressionError(
         `JSONata evaluation timeout: it ran longer than ${task.timeoutMs} ms (INTAKE_JSONATA_TIMEOUT_MS) and was stopped (D1012)`,

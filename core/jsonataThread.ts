@@ -52,8 +52,55 @@ class OutputLimit extends Error {
   readonly code = 'OUTPUT_LIMIT';
 }
 
+interface Builtin<F> {
+  implementation: F;
+}
 /** jsonata's own $string (how `&` turns its operands into text). */
-const builtinString = (await jsonata('$string').evaluate({})) as { implementation: (value: unknown) => string | undefined };
+const builtinString = (await jsonata('$string').evaluate({})) as Builtin<(value: unknown, prettify?: boolean) => string | undefined>;
+/** jsonata's own $replace, which the bounded one below hands its work to. */
+const builtinReplace = (await jsonata('$replace').evaluate({})) as Builtin<(this: unknown, ...args: unknown[]) => Promise<string | undefined>>;
+
+/** What a regex (jsonata's matcher) gives $replace for each match. */
+interface RegexMatch {
+  match: string;
+  start: number;
+  groups: string[];
+}
+
+/**
+ * The text a string replacement stands for at one match: `$0` the match, `$1`… its groups, `$$`
+ * a dollar. jsonata's own rules (functions.js, replace), so the bounded $replace gives the very
+ * same result.
+ */
+function substitute(replacement: string, m: RegexMatch): string {
+  let out = '';
+  let position = 0;
+  let index = replacement.indexOf('$', position);
+  while (index !== -1 && position < replacement.length) {
+    out += replacement.substring(position, index);
+    position = index + 1;
+    const next = replacement.charAt(position);
+    if (next === '$') {
+      out += '$';
+      position++;
+    } else if (next === '0') {
+      out += m.match;
+      position++;
+    } else {
+      const maxDigits = m.groups.length === 0 ? 1 : Math.floor(Math.log(m.groups.length) * Math.LOG10E) + 1;
+      let group = parseInt(replacement.substring(position, position + maxDigits), 10);
+      if (maxDigits > 1 && group > m.groups.length) group = parseInt(replacement.substring(position, position + maxDigits - 1), 10);
+      if (!isNaN(group)) {
+        if (m.groups.length > 0 && m.groups[group - 1] !== undefined) out += m.groups[group - 1];
+        position += group.toString().length;
+      } else {
+        out += '$';
+      }
+    }
+    index = replacement.indexOf('$', position);
+  }
+  return out + replacement.substring(position);
+}
 const CONCAT = '__intake_concat';
 
 interface AstNode {
@@ -87,7 +134,9 @@ function boundConcatenation(node: unknown, seen = new Set<unknown>()): void {
 
 /**
  * What could build one big string is bounded: `&` (above), and the built-ins that do it in a
- * single native call ($pad to a width, $join of a sequence), replaced by bounded ones.
+ * single call ($pad to a width, $join of a sequence, $replace of many matches with a long
+ * replacement, $string of a structure that repeats a long string), replaced by bounded ones.
+ * A bounded one fails as soon as its result is known to be too long, before building it.
  */
 function bound(expression: jsonata.Expression, maxChars: number): void {
   const tooLong = (what: string) => new OutputLimit(`${what} would be longer than ${maxChars} characters`);
@@ -108,6 +157,49 @@ function bound(expression: jsonata.Expression, maxChars: number): void {
     const padding = Array.from(fill.repeat(Math.ceil(padLength / fill.length))).slice(0, padLength).join('');
     return width > 0 ? str + padding : padding + str;
   }, '<s-ns?:s>');
+  expression.registerFunction('replace', async function (this: unknown, str: string | undefined, pattern: unknown, replacement: unknown, limit?: number) {
+    if (str === undefined) return undefined;
+    if (typeof pattern === 'string') {
+      // jsonata inserts the replacement as it is at each occurrence: counted up front
+      if (pattern !== '' && !(typeof limit === 'number' && limit < 0)) {
+        const inserted = String(replacement).length;
+        let count = 0;
+        for (let at = str.indexOf(pattern); at !== -1 && (limit === undefined || count < limit); at = str.indexOf(pattern, at + pattern.length)) {
+          count++;
+          if (str.length + count * (inserted - pattern.length) > maxChars) throw tooLong('$replace');
+        }
+      }
+      return builtinReplace.implementation.call(this, str, pattern, replacement, limit);
+    }
+    // A regex: the result so far is counted as the matches come, each replaced by its substitute.
+    let length = 0;
+    let end = 0;
+    const counted = (m: RegexMatch, text: unknown) => {
+      if (typeof text === 'string') {
+        length += m.start - end + text.length;
+        end = m.start + m.match.length;
+        if (length > maxChars) throw tooLong('$replace');
+      }
+      return text;
+    };
+    const fn = replacement as { apply?: (self: unknown, args: unknown[]) => unknown };
+    const replacer = typeof replacement === 'string'
+      ? (m: RegexMatch) => counted(m, substitute(replacement, m))
+      : typeof fn?.apply === 'function'
+        ? async function (this: unknown, m: RegexMatch) { return counted(m, await fn.apply!(this, [m])); }
+        : replacement; // not a function jsonata can call: its own error
+    const result = await builtinReplace.implementation.call(this, str, pattern, replacer, limit);
+    if (result !== undefined && result.length > maxChars) throw tooLong('$replace');
+    return result;
+  }, '<s-(sf)(sf)n?:s>');
+  expression.registerFunction('string', (value: unknown, prettify?: boolean) => {
+    // A string is returned as it is; anything else becomes JSON, measured before it is built
+    // (compact: the indented text is then longer by the indentation, and measured once built).
+    if (value !== undefined && typeof value !== 'string' && jsonSize(value, maxChars) > maxChars) throw tooLong('$string');
+    const text = builtinString.implementation(value, prettify);
+    if (text !== undefined && text.length > maxChars) throw tooLong('$string');
+    return text;
+  }, '<x-b?:s>');
   expression.registerFunction('join', (strs: string[] | undefined, separator?: string) => {
     if (strs === undefined) return undefined;
     const sep = separator ?? '';
@@ -136,7 +228,8 @@ function jsonSize(value: unknown, limit: number): number {
         stack.push(item);
       }
       size += 2;
-    } else size += 24;
+    } else if (typeof v === 'number') size += String(v).length;
+    else size += 5; // true, false, null (undefined in an array is null)
   }
   return size;
 }

@@ -1,6 +1,7 @@
 // Brings a database up to date, in the order things depend on each other: the graphile_worker
 // schema (our SQL enqueues into it), then graphile-migrate's committed migrations, then the
 // function and view files (reloaded every time, so editing one needs no migration).
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout } from 'node:timers/promises';
 import { Logger as MigrateLogger, migrate as graphileMigrate } from 'graphile-migrate';
@@ -58,4 +59,35 @@ export async function migrateDatabase(connectionString: string): Promise<void> {
   } finally {
     await lock.end(); // ends the session, releasing the advisory lock
   }
+}
+
+let newestHash: string | null | undefined;
+
+/** The `--! Hash:` of the newest committed migration this code was built with (null: none). */
+export function newestMigrationHash(): string | null {
+  if (newestHash !== undefined) return newestHash;
+  const folder = path.join(PROJECT_ROOT, 'db', 'migrations', 'committed');
+  const newest = readdirSync(folder).filter((f) => f.endsWith('.sql')).sort().at(-1);
+  newestHash = newest ? (/^--! Hash: (\S+)$/m.exec(readFileSync(path.join(folder, newest), 'utf8'))?.[1] ?? null) : null;
+  return newestHash;
+}
+
+/**
+ * Whether the database has every migration this code knows (it may have newer ones: `intake
+ * migrate` of a newer release runs while this one still serves, which additive migrations allow;
+ * docs/operations.md "Upgrades").
+ */
+export async function migrationsCurrent(db: pg.Pool | pg.ClientBase): Promise<boolean> {
+  const hash = newestMigrationHash();
+  if (hash === null) return true;
+  const { rows } = await db.query<{ applied: boolean }>(
+    `select to_regclass('graphile_migrate.migrations') is not null
+            and exists (select from graphile_migrate.migrations where hash = $1) as applied`,
+    [hash],
+  ).catch(async (error: { code?: string }) => {
+    // the table does not exist: the exists() above is planned before to_regclass is evaluated
+    if (error.code === '42P01') return { rows: [{ applied: false }] };
+    throw error;
+  });
+  return rows[0]?.applied === true;
 }

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { errorMessage, log } from './log.ts';
+import { countRedisError } from './metrics.ts';
 
 export interface RateLimitBackend {
   store: Store | undefined;
@@ -60,6 +61,7 @@ function oneWarningPerOutage(failClosed: boolean) {
   let down = false;
   return {
     failed(error: unknown) {
+      countRedisError();
       if (down) return;
       down = true;
       log.warn(`redis failed: rate limits fail ${failClosed ? 'closed (requests answered 429)' : 'open (requests let through)'} until it answers again`,

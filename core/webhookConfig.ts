@@ -99,6 +99,16 @@ export const authConfigSchema = z.discriminatedUnion('auth_type', [
 export type AuthConfig = z.infer<typeof authConfigSchema>;
 export type HmacAuthConfig = z.infer<typeof hmacAuthSchema>;
 
+/**
+ * Whether the webhook's signature covers a timestamp (checked against tolerance_seconds): then a
+ * request with the same signature is never a sender's new event, only a replay.
+ */
+export function signsTimestamp(auth: AuthConfig): boolean {
+  if (auth.auth_type !== 'hmac_sha256') return false;
+  return auth.signature_format === 'stripe' || auth.signature_format === 'slack' || auth.signature_format === 'standard-webhooks'
+    || (auth.signature_format === 'hex' && auth.timestamp_header !== undefined);
+}
+
 export const idempotencySourceSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('header'), value: headerName }),
   z.object({ type: z.literal('jsonata'), value: z.string().trim().min(1).max(2000) }),
@@ -167,6 +177,15 @@ export const tenantCreateSchema = z.object({
 /** Which auth types carry a shared secret the sender presents or signs with. */
 export function authNeedsSecret(authType: AuthType): boolean {
   return authType !== 'ip_allowlist';
+}
+
+/**
+ * A patch of `auth` or `handler` over the current one: without its type (or with the same type)
+ * it merges into the current settings (so `{field_mapping: …}` keeps the action); with another
+ * type it replaces them. One rule for updates (api/webhooks.ts) and dry runs (worker/preview.ts).
+ */
+export function mergeTypedSetting(current: Record<string, unknown>, patch: Record<string, unknown>, typeKey: 'auth_type' | 'handler_type'): Record<string, unknown> {
+  return patch[typeKey] === undefined || patch[typeKey] === current[typeKey] ? { ...current, ...patch } : patch;
 }
 
 /** Formats one line per zod issue, naming the field: `auth.cidrs.0: must be …`. */

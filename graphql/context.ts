@@ -1,5 +1,6 @@
 // What graphql/preset.ts puts on the GraphQL context for the plugins' plans.
 import type { Claims } from '../api/auth.ts';
+import type { OutboundServiceOptions } from '../api/outbound.ts';
 import type { WebhookServiceOptions } from '../api/webhooks.ts';
 
 declare global {
@@ -8,6 +9,7 @@ declare global {
       /** who is asking, from the API key (api/auth.ts); absent only when unauthenticated */
       intakeClaims?: Claims;
       intakeOptions?: WebhookServiceOptions;
+      intakeOutbound?: OutboundServiceOptions;
     }
   }
 }

@@ -13,6 +13,8 @@ import { IntakeSmartTagsPlugin } from './smartTags.ts';
 import { IntakeConditionsPreset } from './plugins/conditions.ts';
 import { IntakeWebhookMutationsPlugin } from './plugins/webhookMutations.ts';
 import { IntakeWorkflowMutationsPlugin } from './plugins/workflowMutations.ts';
+import { IntakeOutboundMutationsPlugin } from './plugins/outboundMutations.ts';
+import type { OutboundPolicy } from '../core/outboundSubscriptions.ts';
 import { IntakeRegistryPlugin } from './plugins/registry.ts';
 import { IntakeMappingPreviewPlugin } from './plugins/mappingPreview.ts';
 import { IntakeEnumValuesPlugin } from './plugins/enumValues.ts';
@@ -28,7 +30,11 @@ export interface GraphqlOptions {
   sessions?: SessionSettings;
   /** INTAKE_INBOUND_WEBHOOKS_ENABLED: a tenant without its own setting follows it (default true) */
   inboundWebhooksEnabledDefault?: boolean;
+  /** INTAKE_OUTBOUND_ALLOW_HTTP / _ALLOW_CIDRS: what a subscription's URL may be (default: https, public addresses) */
+  outbound?: OutboundPolicy;
 }
+
+export const DEFAULT_OUTBOUND_POLICY: OutboundPolicy = { allowHttp: false, allowCidrs: [] };
 
 export const GRAPHQL_PATH = '/graphql';
 export const GRAPHIQL_PATH = '/graphiql';
@@ -37,7 +43,7 @@ export function makePreset(options: GraphqlOptions): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset, IntakeConditionsPreset],
     plugins: [
-      IntakeSmartTagsPlugin, IntakeWebhookMutationsPlugin, IntakeWorkflowMutationsPlugin, IntakeRegistryPlugin, IntakeMappingPreviewPlugin, IntakeEnumValuesPlugin,
+      IntakeSmartTagsPlugin, IntakeWebhookMutationsPlugin, IntakeWorkflowMutationsPlugin, IntakeOutboundMutationsPlugin, IntakeRegistryPlugin, IntakeMappingPreviewPlugin, IntakeEnumValuesPlugin,
       makeCurrentTenantPlugin(options.inboundWebhooksEnabledDefault ?? true),
     ],
     pgServices: [makePgService({ pool: options.pool, schemas: ['intake'] })],
@@ -53,6 +59,7 @@ export function makePreset(options: GraphqlOptions): GraphileConfig.Preset {
         return {
           intakeClaims: claims,
           intakeOptions: { masterKey: options.masterKey, publicUrl: options.publicUrl, jsonataTimeoutMs: options.jsonataTimeoutMs },
+          intakeOutbound: { masterKey: options.masterKey, outbound: options.outbound ?? DEFAULT_OUTBOUND_POLICY },
           pgSettings: { ...args.contextValue?.pgSettings, ...pgSettingsFor(claims) },
         };
       },

@@ -40,6 +40,8 @@ export const IntakeSmartTagsPlugin = jsonPgSmartTags({
           ...tenantHidden,
           // dedupe bookkeeping; the key itself (idempotency_key) is shown
           dedupe_active: { tags: hidden },
+          // replay bookkeeping (a digest of the signature that verified the request)
+          replay_digest: { tags: hidden },
           inbound_webhook_id: filterable,
           dispatch_status: filterable,
           is_replay: filterable,
@@ -85,6 +87,64 @@ export const IntakeSmartTagsPlugin = jsonPgSmartTags({
       // previews table is psql's (intake.request_mapping_preview)
       'intake.inbound_webhook_versions': { tags: hidden },
       'intake.mapping_previews': { tags: hidden },
+      'intake.outbound_failing': { tags: hidden },
+      'intake.outbound_entity_versions': { tags: hidden },
+      'intake.outbound_subscriptions': {
+        description:
+          'An outbound webhook subscription: matching events are POSTed to its URL, signed per Standard Webhooks. ' +
+          'The signing secret is never readable: it is shown once, when created or rotated.',
+        tags: { unique: 'subscription_id|@fieldName outboundSubscription' },
+        attribute: {
+          ...tenantHidden,
+          is_active: filterable,
+          url: orderable,
+          created_at: orderable,
+          updated_at: orderable,
+        },
+      },
+      'intake.outbound_events': {
+        description: 'An outbound event, written in the transaction of the change that caused it; payload is exactly the body sent.',
+        tags: { unique: 'event_id|@fieldName outboundEvent' },
+        attribute: {
+          ...tenantHidden,
+          // the sweeper's bookkeeping
+          fanout_enqueued_at: { tags: hidden },
+          event_type: filterable,
+          entity_type: filterable,
+          entity_id: filterable,
+          is_test: filterable,
+          created_at: orderable,
+        },
+      },
+      'intake.outbound_deliveries': {
+        description: 'One event to one subscription: its status, its attempts and when the next one runs.',
+        tags: { unique: 'delivery_id|@fieldName outboundDelivery' },
+        attribute: {
+          ...tenantHidden,
+          subscription_id: filterable,
+          event_id: filterable,
+          event_type: filterable,
+          status: filterable,
+          created_at: orderable,
+        },
+      },
+      'intake.outbound_attempts': {
+        description: 'One HTTP attempt of an outbound delivery: what was sent and what came back (the first 20 KB of the body).',
+        tags: { unique: 'attempt_id|@fieldName outboundAttempt' },
+        attribute: { ...tenantHidden, attempt_number: orderable, started_at: orderable },
+      },
+      'intake.outbound_recoveries': {
+        description: 'A recovery: the failed deliveries of a subscription since a time, re-sent by a job. Poll total / processed / status.',
+        tags: { unique: 'recovery_id|@fieldName outboundRecovery' },
+        attribute: {
+          ...tenantHidden,
+          last_created_at: { tags: hidden },
+          last_delivery_id: { tags: hidden },
+          subscription_id: filterable,
+          status: filterable,
+          started_at: orderable,
+        },
+      },
     },
     constraint: {
       // lookups by (tenant, …) would make clients name their tenant: the virtual unique
@@ -96,6 +156,18 @@ export const IntakeSmartTagsPlugin = jsonPgSmartTags({
       workflows_pkey: { tags: { behavior: '-single' } },
       workflow_runs_pkey: { tags: { behavior: '-single' } },
       bulk_replays_pkey: { tags: { behavior: '-single' } },
+      outbound_subscriptions_pkey: { tags: { behavior: '-single' } },
+      outbound_events_pkey: { tags: { behavior: '-single' } },
+      outbound_deliveries_pkey: { tags: { behavior: '-single' } },
+      outbound_deliveries_tenant_event_id_subscription_id_key: { tags: { behavior: '-single' } },
+      outbound_attempts_pkey: { tags: { behavior: '-single' } },
+      outbound_recoveries_pkey: { tags: { behavior: '-single' } },
+      outbound_deliveries_tenant_event_id_fkey: { tags: { fieldName: 'event', foreignFieldName: 'deliveries' } },
+      outbound_deliveries_tenant_subscription_id_fkey: { tags: { fieldName: 'subscription', foreignFieldName: 'deliveries' } },
+      outbound_attempts_tenant_delivery_id_fkey: { tags: { fieldName: 'delivery', foreignFieldName: 'attempts' } },
+      // attempts are read through their delivery; the subscription's side would be a second log
+      outbound_attempts_tenant_subscription_id_fkey: { tags: { fieldName: 'subscription', behavior: '-manyRelation:resource:connection -manyRelation:resource:list' } },
+      outbound_recoveries_tenant_subscription_id_fkey: { tags: { fieldName: 'subscription', foreignFieldName: 'recoveries' } },
       // relation names: the composite (tenant, x_id) keys defeat the simplified inflection
       inbound_webhook_deliveries_tenant_inbound_webhook_id_fkey: {
         tags: { fieldName: 'inboundWebhook', foreignFieldName: 'deliveries' },
@@ -136,6 +208,13 @@ export const IntakeSmartTagsPlugin = jsonPgSmartTags({
       'intake.use_delivery_as_sample': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhook' } },
       'intake.replay_inbound_webhook_delivery': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhookDelivery' } },
       'intake.send_test_delivery': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhookDelivery' } },
+      // OutboundSubscription.secretExpiresAt (a computed column)
+      'intake.outbound_subscriptions_secret_expires_at': { tags: { behavior: '+typeField' } },
+      'intake.outbound_recovery_count': { tags: { behavior: '+queryField' } },
+      'intake.delete_outbound_subscription': { tags: { behavior: '+mutationField', resultFieldName: 'outboundSubscription' } },
+      'intake.send_outbound_test_event': { tags: { behavior: '+mutationField', resultFieldName: 'outboundDelivery' } },
+      'intake.retry_outbound_delivery': { tags: { behavior: '+mutationField', resultFieldName: 'outboundDelivery' } },
+      'intake.start_outbound_recovery': { tags: { behavior: '+mutationField', resultFieldName: 'outboundRecovery' } },
     },
   },
 });

@@ -13,14 +13,15 @@
 // It is served straight from node:http, ahead of the Express app that serves everything else
 // (health, GraphQL, REST): Express's routing and response helpers cost more per request than the
 // rest of this path together (bench/README.md), and this is the path senders load.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BlockList } from 'node:net';
 import { errorMessage, log } from '../core/log.ts';
-import { authConfigSchema, type AuthConfig } from '../core/webhookConfig.ts';
+import { countAuthFailure, countInboundAnswer, type InboundReason } from '../core/metrics.ts';
+import { signsTimestamp } from '../core/webhookConfig.ts';
 import { arrivalTime, type Arrival } from './arrivalClock.ts';
-import { authenticate } from './auth/index.ts';
-import type { ResolvedSecret, UnverifiedRequest, VerifiedRequest } from './auth/types.ts';
+import { authenticate, authenticateDecoy } from './auth/index.ts';
+import type { UnverifiedRequest, VerifiedRequest } from './auth/types.ts';
 import { parseBody } from './body.ts';
 import { resolveClientIp } from './clientIp.ts';
 import type { ConfigCache, WebhookConfig } from './configCache.ts';
@@ -46,6 +47,8 @@ export interface ReceiverOptions {
   trustedProxies: BlockList | null;
   publicUrl: string;
   jsonataTimeoutMs: number;
+  /** a repeat of a request signed without a timestamp is a duplicate too (INTAKE_DEDUPE_UNTIMESTAMPED_REPLAYS) */
+  dedupeUntimestampedReplays: boolean;
 }
 
 /** Handles the request when it is for the inbound path (true), or leaves it alone (false). */
@@ -62,13 +65,16 @@ const UNAUTHORIZED_BODY = JSON.stringify({ error: 'unauthorized' });
 /** Slugs as the schema allows them (psa.tenants, intake.inbound_webhooks): anything else is unknown. */
 const SLUG = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
 
-// What a request with no webhook to check against is checked against, so that it costs what a
-// bad signature costs: an HMAC-SHA256 over its body with a key nobody has.
-const DECOY_AUTH: AuthConfig = authConfigSchema.parse({ auth_type: 'hmac_sha256' });
-const DECOY_SECRETS: ResolvedSecret[] = [{ kind: 'plaintext', value: randomBytes(32).toString('base64') }];
+/** Why a status was answered, where the status alone says it (the rest pass their reason). */
+function reasonOf(status: number, body: unknown): InboundReason {
+  if (status === 200) return (body as { duplicate?: unknown }).duplicate === true ? 'duplicate' : 'accepted';
+  if (status === 400) return typeof body === 'object' && body !== null && 'delivery_id' in body ? 'recorded_failed' : 'bad_request';
+  return ({ 401: 'unauthorized', 405: 'method_not_allowed', 413: 'too_large', 415: 'unsupported_media_type' } as Record<number, InboundReason>)[status] ?? 'other';
+}
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>, reason?: InboundReason): void {
   if (res.headersSent || res.destroyed) return;
+  countInboundAnswer(status, reason ?? reasonOf(status, body));
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
@@ -78,10 +84,10 @@ function unauthorized(res: ServerResponse): void {
   sendJson(res, 401, UNAUTHORIZED_BODY);
 }
 
-function tooMany(res: ServerResponse, verdict: Extract<RateLimitVerdict, { limited: true }>): void {
+function tooMany(res: ServerResponse, verdict: Extract<RateLimitVerdict, { limited: true }>, reason: InboundReason): void {
   sendJson(res, 429, { error: 'rate limit exceeded', retry_after_seconds: verdict.retryAfterSeconds }, {
     'retry-after': String(verdict.retryAfterSeconds),
-  });
+  }, reason);
 }
 
 function flatHeaders(req: IncomingMessage): Record<string, string> {
@@ -116,11 +122,11 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
     const coarse = await options.rateLimiter.hit(sourceKey(sourceIp), options.sourceRateLimitPerMinute);
     if (coarse.limited) {
       req.resume();
-      return tooMany(res, coarse);
+      return tooMany(res, coarse, 'source_rate_limited');
     }
 
     const read = await readBody(req, options.bodyLimitBytes, options.bytesInFlight);
-    if (!read.ok) return sendJson(res, read.status, { error: read.error }, read.status === 503 ? { 'retry-after': '5' } : undefined);
+    if (!read.ok) return sendJson(res, read.status, { error: read.error }, read.status === 503 ? { 'retry-after': '5' } : undefined, read.status === 503 ? 'bytes_in_flight' : undefined);
     // The body is held until the answer is sent (it is recorded first): then its bytes are free.
     if (res.closed) options.bytesInFlight.release(read.held);
     else res.once('close', () => options.bytesInFlight.release(read.held));
@@ -131,7 +137,8 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
     const turn = sequencer.take(`${tenantSlug}/${webhookSlug}`);
     res.once('close', turn.done);
 
-    const config = SLUG.test(tenantSlug) && SLUG.test(webhookSlug) ? await options.cache.get(tenantSlug, webhookSlug) : null;
+    // (a slug no tenant or webhook can have is awaited too: the same turns of the event loop)
+    const config = await (SLUG.test(tenantSlug) && SLUG.test(webhookSlug) ? options.cache.get(tenantSlug, webhookSlug) : null);
     const unverified: UnverifiedRequest = {
       method: req.method!,
       path: pathname,
@@ -142,9 +149,11 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
       url: options.publicUrl + req.url,
       receivedAt: arrival.date,
     };
-    const rejection = (status: RejectionKind, reason: string, webhookId: string | null) => {
+    const rejection = (status: RejectionKind, reason: string, webhookId: string | null, counted: string = status) => {
+      countAuthFailure(counted);
       options.rejections.add({
-        tenant: config!.tenant,
+        // none for an unknown tenant, nor for one whose inbound webhooks are off: counted, not written
+        tenant: config && enabled ? config.tenant : null,
         inbound_webhook_id: webhookId,
         webhook_slug: webhookSlug,
         auth_status: status,
@@ -159,13 +168,12 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
     const webhook = config?.webhook;
     const enabled = config ? (config.tenantEnabled ?? options.inboundWebhooksEnabledDefault) : false;
     if (!config || !enabled || !webhook || !webhook.isActive) {
-      authenticate(unverified, DECOY_AUTH, DECOY_SECRETS, arrival.date); // the work a real check costs
-      if (!config) log.info('inbound: unknown tenant', { tenant_slug: tenantSlug, source_ip: sourceIp });
-      else if (!enabled) log.info('inbound: inbound webhooks are switched off for the tenant', { tenant: config.tenant, webhook_slug: webhookSlug, source_ip: sourceIp });
-      else {
-        const status = webhook ? 'inactive_webhook' : 'unknown_webhook';
-        rejection(status, `${status.replace('_', ' ')} "${webhookSlug}"`, webhook?.id ?? null);
-      }
+      authenticateDecoy(unverified, arrival.date); // a refusal's work (./auth/index.ts)
+      const status = webhook ? 'inactive_webhook' : 'unknown_webhook';
+      const reason = !config ? `unknown tenant "${tenantSlug}"`
+        : !enabled ? 'inbound webhooks are switched off for the tenant'
+          : `${status.replace('_', ' ')} "${webhookSlug}"`;
+      rejection(status, reason, webhook?.id ?? null, !config ? 'unknown_tenant' : !enabled ? 'tenant_disabled' : status);
       return unauthorized(res);
     }
 
@@ -177,13 +185,18 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
 
     // Verified requests only: a stranger cannot use up the sender's allowance.
     const verdict = await options.rateLimiter.hit(webhook.id, webhook.rateLimitPerMinute);
-    if (verdict.limited) return tooMany(res, verdict);
+    if (verdict.limited) return tooMany(res, verdict, 'webhook_rate_limited');
 
-    const recorded = await record(auth.request, config.tenant, webhook, arrival, turn);
+    // A digest of the signature that verified it, not the signature itself: the same one again
+    // is a replay (docs/receiver.md, "Replays"). Where the signature covers no timestamp, the
+    // same body again may be the sender's next event, so only when the operator says so.
+    const replayDigest = auth.signature && (options.dedupeUntimestampedReplays || signsTimestamp(webhook.auth))
+      ? createHash('sha256').update(auth.signature).digest('hex') : null;
+    const recorded = await record(auth.request, config.tenant, webhook, arrival, turn, replayDigest);
     sendJson(res, recorded.response_status, recorded.response_body);
   }
 
-  async function record(request: VerifiedRequest, tenant: string, webhook: WebhookConfig, arrival: Arrival, turn: Turn) {
+  async function record(request: VerifiedRequest, tenant: string, webhook: WebhookConfig, arrival: Arrival, turn: Turn, replayDigest: string | null) {
     const body = parseBody(request.rawBody, request.headers['content-type']);
     let key: string | null = null;
     let failure: string | null = body.ok ? null : body.error;
@@ -219,6 +232,7 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
       received_at: arrival.iso,
       failure,
       failure_status: body.ok ? (failure === null ? null : 400) : body.status,
+      replay_digest: replayDigest,
       raw_text: body.ok ? body.text : undefined,
     });
     turn.done(); // submit() queued it synchronously: later requests may follow now
@@ -240,14 +254,14 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
     const webhookSlug = decodeSegment(match[2]!);
     if (tenantSlug === null || webhookSlug === null) {
       req.resume();
-      sendJson(res, 400, { error: 'malformed percent-encoding in the path' });
+      sendJson(res, 400, { error: 'malformed percent-encoding in the path' }, undefined, 'malformed_path');
       return true;
     }
     receive(req, res, tenantSlug, webhookSlug, pathname, q === -1 ? '' : url.slice(q + 1)).catch((error: unknown) => {
       // Database outages and the like: the sender is told to retry (5xx), since the request was
       // not durably recorded.
       log.error('inbound: could not record a delivery', { error: errorMessage(error) });
-      sendJson(res, 503, { error: 'temporarily unable to record the request; retry later' }, { 'retry-after': '5' });
+      sendJson(res, 503, { error: 'temporarily unable to record the request; retry later' }, { 'retry-after': '5' }, 'database_unavailable');
     });
     return true;
   };

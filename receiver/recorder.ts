@@ -22,6 +22,8 @@ export interface DeliveryItem {
   received_at: string;
   failure: string | null;
   failure_status: number | null;
+  /** hex SHA-256 of the signature that verified it, where it covers a timestamp (receiver/app.ts): the same request again is a replay */
+  replay_digest?: string | null;
   /**
    * The raw body text. For JSON bodies it is sent to SQL as the body itself (spliced into the
    * batch, not re-serialized): cheaper, and exact — Postgres keeps integers past 2^53 that
@@ -35,12 +37,17 @@ export interface Recorded {
   duplicate: boolean;
   response_status: number;
   response_body: unknown;
+  /**
+   * No drain of the webhook can run before this item's transaction commits (it holds the drain
+   * lock shared), so a later batch of the webhook may commit first (./batcher.ts "Commit order").
+   */
+  drain_held: boolean;
 }
 
 // A named statement: each connection parses and plans it once, not on every batch.
 const RECEIVE = {
   name: 'intake-receive-deliveries',
-  text: 'select item, delivery_id, duplicate, response_status, response_body from intake.receive_deliveries($1::jsonb)',
+  text: 'select item, delivery_id, duplicate, response_status, response_body, drain_held from intake.receive_deliveries($1::jsonb)',
 };
 
 function itemJson(item: DeliveryItem): string {
@@ -156,11 +163,16 @@ export function createRecorder(pool: pg.Pool, options: { maxBatch: number; maxUn
         duplicate: row.response_body.duplicate === true,
         response_status: row.response_status,
         response_body: row.response_body,
+        drain_held: true, // committed: nothing left to hold
       };
     });
   }
 
-  return createBatcher<DeliveryItem, Recorded>({ ...options, run, execute, runOne, settle });
+  return createBatcher<DeliveryItem, Recorded>({
+    ...options, run, execute, runOne, settle,
+    keyOf: (item) => item.inbound_webhook_id,
+    holdsOrder: (result) => result.drain_held,
+  });
 }
 
 export type Recorder = ReturnType<typeof createRecorder>;

@@ -6,8 +6,8 @@
 // says how many) rather than held in memory. Identical rejections of one batch (same tenant,
 // webhook, slug, status, reason, address, user agent) become one row with repeat_count, and a
 // batch is written at most every flushIntervalMs, so a flood costs a row per distinct rejection
-// per interval. Rows whose last repeat is older than retentionDays are deleted, checked every
-// ten minutes.
+// per interval. Rows past INTAKE_REJECTION_RETENTION_DAYS are deleted by the worker's
+// prune_auth_rejections cron task (worker/tasks/prune_auth_rejections.ts).
 import type pg from 'pg';
 import { errorMessage, log } from '../core/log.ts';
 
@@ -20,7 +20,12 @@ export type RejectionKind =
   | 'inactive_webhook';
 
 export interface RejectionEntry {
-  tenant: string;
+  /**
+   * null: no tenant to record it under (an unknown tenant, or one whose inbound webhooks are off).
+   * Such a refusal goes through the same queue, so it costs the request what any other costs,
+   * and becomes a count in the log instead of a row.
+   */
+  tenant: string | null;
   inbound_webhook_id: string | null;
   webhook_slug: string;
   auth_status: RejectionKind;
@@ -36,9 +41,7 @@ export interface RejectionLog {
   add(entry: RejectionEntry): void;
   /** Resolves once everything queued so far has been written (or failed). */
   flush(): Promise<void>;
-  /** Deletes rows whose last repeat is older than the retention; returns how many. */
-  prune(): Promise<number>;
-  /** Stops the pruning timer and writes what is queued. */
+  /** Writes what is queued. */
   close(): Promise<void>;
 }
 
@@ -46,10 +49,7 @@ export interface RejectionLogOptions {
   maxQueued: number;
   /** the wait before a batch is written, so a burst's repeats share one row */
   flushIntervalMs: number;
-  retentionDays: number;
 }
-
-const PRUNE_EVERY_MS = 10 * 60_000;
 
 /** Identical rejections of a batch as one row each: count, first and last arrival. */
 function aggregate(batch: RejectionEntry[]) {
@@ -83,10 +83,17 @@ export function createRejectionLog(pool: pg.Pool, options: RejectionLogOptions):
 
   async function write(): Promise<void> {
     while (queue.length > 0) {
-      const batch = queue.slice(0, MAX_BATCH);
-      queue = queue.slice(batch.length);
+      const taken = queue.slice(0, MAX_BATCH);
+      queue = queue.slice(taken.length);
+      const batch = taken.filter((entry) => entry.tenant !== null);
+      const untenanted = taken.filter((entry) => entry.tenant === null);
+      if (untenanted.length > 0) {
+        log.info('inbound: refused requests for unknown tenants or tenants whose inbound webhooks are off', {
+          count: untenanted.length, first: { reason: untenanted[0]!.reason, source_ip: untenanted[0]!.source_ip },
+        });
+      }
       try {
-        await pool.query(
+        if (batch.length > 0) await pool.query(
           `insert into intake.inbound_webhook_auth_rejections
              (tenant, inbound_webhook_id, webhook_slug, auth_status, reason, request_method, source_ip, user_agent, received_at,
               repeat_count, last_received_at)
@@ -121,22 +128,8 @@ export function createRejectionLog(pool: pg.Pool, options: RejectionLogOptions):
       });
   }
 
-  async function prune(): Promise<number> {
-    const { rowCount } = await pool.query(
-      `delete from intake.inbound_webhook_auth_rejections where last_received_at < now() - make_interval(days => $1)`,
-      [options.retentionDays],
-    );
-    return rowCount ?? 0;
-  }
-  const pruning = setInterval(() => {
-    prune().catch((error: unknown) => log.warn('could not prune auth rejections', { error: errorMessage(error) }));
-  }, PRUNE_EVERY_MS);
-  pruning.unref();
-
   return {
-    prune,
     async close() {
-      clearInterval(pruning);
       while (writing) await writing;
     },
     add(entry) {

@@ -11,6 +11,13 @@ export type InboundWebhookCreateInput = Schemas['InboundWebhookCreateInput'];
 export type InboundWebhookUpdateInput = Schemas['InboundWebhookUpdateInput'];
 export type InboundWebhookDelivery = Schemas['InboundWebhookDelivery'];
 export type InboundActionDefinition = Schemas['InboundActionDefinition'];
+export type OutboundSubscription = Schemas['OutboundSubscription'];
+export type OutboundSubscriptionInput = Schemas['OutboundSubscriptionInput'];
+export type OutboundDelivery = Schemas['OutboundDelivery'];
+export type OutboundDeliveryWithAttempts = Schemas['OutboundDeliveryWithAttempts'];
+export type OutboundAttempt = Schemas['OutboundAttempt'];
+export type OutboundEvent = Schemas['OutboundEvent'];
+export type OutboundRecovery = Schemas['OutboundRecovery'];
 export type ApiError = Schemas['Error'];
 
 export interface IntakeClientOptions {

@@ -276,6 +276,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/inbound-webhooks/{id}/deliveries/{deliveryId}/use-as-sample": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id */
+                id: components["parameters"]["WebhookId"];
+                /** @description The delivery's id */
+                deliveryId: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make the delivery's body the webhook's sample
+         * @description Needs inbound_webhook:update. As a captured request would be (an open capture window closes); 400 for a delivery whose body could not be parsed.
+         */
+        post: operations["useDeliveryAsSample"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/inbound-webhooks/{id}/deliveries/{deliveryId}/replay": {
         parameters: {
             query?: never;
@@ -298,6 +323,286 @@ export interface paths {
          *     replay's `dispatch_config_version`; 400 when the original was never dispatched).
          */
         post: operations["replayDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbound-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the tenant's outbound subscriptions
+         * @description Needs outbound_webhook:read. Newest first.
+         */
+        get: operations["listOutboundSubscriptions"];
+        put?: never;
+        /**
+         * Create an outbound subscription
+         * @description Needs outbound_webhook:create. Answers the signing secret (`whsec_…`) this once and never again.
+         */
+        post: operations["createOutboundSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbound-subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The outbound subscription's id */
+                id: components["parameters"]["SubscriptionId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read one subscription
+         * @description Needs outbound_webhook:read.
+         */
+        get: operations["getOutboundSubscription"];
+        /**
+         * Change a subscription's settings
+         * @description Needs outbound_webhook:update. Fields left out keep their values; the result is checked as a
+         *     whole. `is_active: true` also clears an automatic disable (`auto_disabled_at`, `disabled_reason`).
+         */
+        put: operations["updateOutboundSubscription"];
+        post?: never;
+        /**
+         * Delete a subscription with its secrets, deliveries and attempts
+         * @description Needs outbound_webhook:delete.
+         */
+        delete: operations["deleteOutboundSubscription"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbound-subscriptions/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The outbound subscription's id */
+                id: components["parameters"]["SubscriptionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the signing secret, keeping the old one signing for an overlap
+         * @description Needs outbound_webhook:update. During the overlap every attempt carries a signature per live
+         *     secret (`v1,…` space-separated), so a receiver verifies with either.
+         */
+        post: operations["rotateOutboundSubscriptionSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbound-subscriptions/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The outbound subscription's id */
+                id: components["parameters"]["SubscriptionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test event to this subscription now
+         * @description Needs outbound_webhook:update. The event is marked test (`data.test`); it goes to this subscription only, whatever its event types.
+         */
+        post: operations["sendOutboundTestEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbound-subscriptions/{id}/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The outbound subscription's id */
+                id: components["parameters"]["SubscriptionId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * How many failed deliveries a recovery since a time would re-send
+         * @description Needs outbound_webhook:read.
+         */
+        get: operations["countOutboundRecovery"];
+        put?: never;
+        /**
+         * Re-send every failed delivery of the subscription created since a time
+         * @description Needs outbound_webhook:replay. A job re-sends them in chunks; poll the recovery for its progress.
+         */
+        post: operations["startOutboundRecovery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbound-recoveries/{recoveryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recoveryId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * A recovery's progress
+         * @description Needs outbound_webhook:read.
+         */
+        get: operations["getOutboundRecovery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbound-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The outbound delivery log
+         * @description Needs outbound_webhook:read. Newest first; follow `next_cursor` for older pages.
+         */
+        get: operations["listOutboundDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbound-deliveries/{deliveryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The delivery's id */
+                deliveryId: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One delivery with its attempts
+         * @description Needs outbound_webhook:read.
+         */
+        get: operations["getOutboundDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbound-deliveries/{deliveryId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The delivery's id */
+                deliveryId: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-send a delivery now, with the same webhook-id
+         * @description Needs outbound_webhook:replay.
+         */
+        post: operations["retryOutboundDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbound-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's outbound events
+         * @description Needs outbound_webhook:read. Newest first; follow `next_cursor` for older pages.
+         */
+        get: operations["listOutboundEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbound-events/{eventId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * One event
+         * @description Needs outbound_webhook:read.
+         */
+        get: operations["getOutboundEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbound-event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every event type a subscription can ask for
+         * @description Any authenticated user. Grouped by entity (the part before the first dot), in this order.
+         */
+        get: operations["listOutboundEventTypes"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -724,6 +1029,167 @@ export interface components {
             /** Format: uuid */
             delivery_id?: string;
         };
+        OutboundSubscriptionInput: {
+            /** @description https (http only with INTAKE_OUTBOUND_ALLOW_HTTP); not, and not resolving only to, a private, loopback, link-local or reserved address */
+            url: string;
+            event_types: string[];
+            description?: string | null;
+            /** @description sent with every attempt; no webhook-* names */
+            headers?: {
+                [key: string]: string;
+            };
+            /** @description null = no limit */
+            rate_limit_per_minute?: number | null;
+            /** @default true */
+            is_active: boolean;
+        };
+        OutboundSubscriptionPatch: {
+            url?: string;
+            event_types?: string[];
+            description?: string | null;
+            headers?: {
+                [key: string]: string;
+            };
+            rate_limit_per_minute?: number | null;
+            is_active?: boolean;
+        };
+        OutboundSubscription: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            description: string | null;
+            event_types: string[];
+            headers: {
+                [key: string]: string;
+            };
+            rate_limit_per_minute: number | null;
+            is_active: boolean;
+            /** @description why Intake disabled it (410 Gone, days of failures) */
+            disabled_reason: string | null;
+            /** Format: date-time */
+            auto_disabled_at: string | null;
+            /**
+             * Format: date-time
+             * @description the first failure of the current unbroken run of failures
+             */
+            failing_since: string | null;
+            /**
+             * Format: date-time
+             * @description when the secrets replaced by the last rotation stop signing
+             */
+            secret_expires_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @enum {string} */
+        OutboundDeliveryStatus: "pending" | "succeeded" | "failed";
+        OutboundDelivery: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description also the webhook-id header of every attempt
+             */
+            event_id: string;
+            /** Format: uuid */
+            subscription_id: string;
+            event_type: string;
+            status: components["schemas"]["OutboundDeliveryStatus"];
+            attempt_count: number;
+            /** Format: date-time */
+            next_attempt_at: string | null;
+            /** Format: date-time */
+            last_attempt_at: string | null;
+            last_response_status: number | null;
+            last_error: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            succeeded_at: string | null;
+        };
+        OutboundAttempt: {
+            /** Format: uuid */
+            id: string;
+            attempt_number: number;
+            /** @enum {string} */
+            trigger: "scheduled" | "manual" | "test";
+            /** Format: date-time */
+            started_at: string;
+            duration_ms: number | null;
+            request_url: string;
+            request_headers: {
+                [key: string]: string;
+            };
+            /** @description null when there was no response (see error_message) */
+            response_status: number | null;
+            response_headers: Record<string, never> | null;
+            /** @description the first 20 KB */
+            response_body: string | null;
+            error_message: string | null;
+            succeeded: boolean;
+        };
+        /** @description An OutboundDelivery with its event's payload and its attempts in order. */
+        OutboundDeliveryWithAttempts: {
+            id: components["schemas"]["OutboundDelivery"]["id"];
+            event_id: components["schemas"]["OutboundDelivery"]["event_id"];
+            subscription_id: components["schemas"]["OutboundDelivery"]["subscription_id"];
+            event_type: components["schemas"]["OutboundDelivery"]["event_type"];
+            status: components["schemas"]["OutboundDeliveryStatus"];
+            attempt_count: components["schemas"]["OutboundDelivery"]["attempt_count"];
+            next_attempt_at: components["schemas"]["OutboundDelivery"]["next_attempt_at"];
+            last_attempt_at: components["schemas"]["OutboundDelivery"]["last_attempt_at"];
+            last_response_status: components["schemas"]["OutboundDelivery"]["last_response_status"];
+            last_error: components["schemas"]["OutboundDelivery"]["last_error"];
+            created_at: components["schemas"]["OutboundDelivery"]["created_at"];
+            succeeded_at: components["schemas"]["OutboundDelivery"]["succeeded_at"];
+            /** @description the body sent: {type, timestamp, data} */
+            payload: unknown;
+            attempts: components["schemas"]["OutboundAttempt"][];
+        };
+        OutboundEvent: {
+            /** Format: uuid */
+            id: string;
+            event_type: string;
+            entity_type: string | null;
+            entity_id: string | null;
+            /** @description increases with each change of the entity: discard an older one */
+            entity_version: number | null;
+            payload: {
+                type: string;
+                /** Format: date-time */
+                timestamp: string;
+                data: Record<string, never>;
+            };
+            is_test: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** @description null until it has been fanned out */
+            delivery_count: number | null;
+        };
+        OutboundRecovery: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            subscription_id: string;
+            /** Format: date-time */
+            since: string;
+            total: number;
+            processed: number;
+            /** @enum {string} */
+            status: "running" | "finished" | "failed";
+            error_message: string | null;
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            finished_at: string | null;
+        };
+        OutboundEventType: {
+            name: string;
+            entity: string;
+            description: string;
+        };
     };
     responses: {
         /** @description The input is invalid; the message and details.field name the field */
@@ -785,6 +1251,8 @@ export interface components {
     parameters: {
         /** @description The webhook's id */
         WebhookId: string;
+        /** @description The outbound subscription's id */
+        SubscriptionId: string;
         /** @description The delivery's id */
         DeliveryId: string;
     };
@@ -1243,6 +1711,35 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
+    useDeliveryAsSample: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id */
+                id: components["parameters"]["WebhookId"];
+                /** @description The delivery's id */
+                deliveryId: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook with its new sample */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundWebhookConfig"];
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
     replayDelivery: {
         parameters: {
             query?: never;
@@ -1280,6 +1777,485 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+        };
+    };
+    listOutboundSubscriptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every subscription of the tenant */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["OutboundSubscription"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    createOutboundSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OutboundSubscriptionInput"];
+            };
+        };
+        responses: {
+            /** @description Created; `secret` is shown this once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        subscription: components["schemas"]["OutboundSubscription"];
+                        /** @description the Standard Webhooks signing secret */
+                        secret: string;
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    getOutboundSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The outbound subscription's id */
+                id: components["parameters"]["SubscriptionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutboundSubscription"];
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    updateOutboundSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The outbound subscription's id */
+                id: components["parameters"]["SubscriptionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OutboundSubscriptionPatch"];
+            };
+        };
+        responses: {
+            /** @description The changed subscription */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutboundSubscription"];
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteOutboundSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The outbound subscription's id */
+                id: components["parameters"]["SubscriptionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    rotateOutboundSubscriptionSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The outbound subscription's id */
+                id: components["parameters"]["SubscriptionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @default 86400 */
+                    overlap_seconds?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The new secret, shown this once */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        subscription: components["schemas"]["OutboundSubscription"];
+                        secret: string;
+                        /** Format: date-time */
+                        previous_secrets_expire_at: string;
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    sendOutboundTestEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The outbound subscription's id */
+                id: components["parameters"]["SubscriptionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @default ticket.created */
+                    event_type?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The delivery; the attempt follows asynchronously */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutboundDelivery"];
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    countOutboundRecovery: {
+        parameters: {
+            query: {
+                since: string;
+            };
+            header?: never;
+            path: {
+                /** @description The outbound subscription's id */
+                id: components["parameters"]["SubscriptionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The count */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        count: number;
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    startOutboundRecovery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The outbound subscription's id */
+                id: components["parameters"]["SubscriptionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    since: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The recovery, with its total */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutboundRecovery"];
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getOutboundRecovery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recoveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recovery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutboundRecovery"];
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listOutboundDeliveries: {
+        parameters: {
+            query?: {
+                subscription_id?: string;
+                event_type?: string;
+                status?: components["schemas"]["OutboundDeliveryStatus"];
+                /** @description created at or after this time */
+                from?: string;
+                /** @description created before this time */
+                to?: string;
+                limit?: number;
+                /** @description the `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["OutboundDelivery"][];
+                        /** @description null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    getOutboundDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The delivery's id */
+                deliveryId: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, its event's payload and its attempts in order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutboundDeliveryWithAttempts"];
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    retryOutboundDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The delivery's id */
+                deliveryId: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, pending; the attempt follows asynchronously */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutboundDelivery"];
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listOutboundEvents: {
+        parameters: {
+            query?: {
+                event_type?: string;
+                /** @description created at or after this time */
+                from?: string;
+                /** @description created before this time */
+                to?: string;
+                limit?: number;
+                /** @description the `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["OutboundEvent"][];
+                        /** @description null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    getOutboundEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutboundEvent"];
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listOutboundEventTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The catalogue */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["OutboundEventType"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
         };
     };
     getOpenApiJson: {

@@ -36,7 +36,7 @@ it('creates a user with a role and an API key for them, shown once and stored as
   expect(rows[0].prefix).toBe(created.prefix);
   expect(rows[0].row).not.toContain(created.api_key!.slice(-43)); // never the key itself
   const data = await ok(graphqlClient(server.url, created.api_key!), '{ currentPermissions }');
-  expect(data.currentPermissions).toEqual(['inbound_webhook:read']);
+  expect(data.currentPermissions).toEqual(['inbound_webhook:read', 'outbound_webhook:read']);
 });
 
 it('refuses unknown roles, tenants and users, and a second user with the same email', async () => {

@@ -118,7 +118,7 @@ describe('intake start and the user commands', { timeout: 120_000 }, () => {
     const answer = await signIn(base, 'viewer@example.com', VIEWER_PASSWORD);
     expect(answer.status, answer.text).toBe(200);
     viewer = { cookie: answer.cookie!, csrf: answer.body.csrfToken };
-    expect(await permissions(base, viewer)).toEqual({ status: 200, permissions: ['inbound_webhook:read'] });
+    expect(await permissions(base, viewer)).toEqual({ status: 200, permissions: ['inbound_webhook:read', 'outbound_webhook:read'] });
   });
 
   it('refuses a short password, an empty stdin, a missing --password-stdin and an unknown user, in one line', async () => {

@@ -3,8 +3,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { BlockList } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { AuthConfig } from '../core/webhookConfig.ts';
-import { authenticate, hashToken } from '../receiver/auth/index.ts';
+import { authConfigSchema, type AuthConfig } from '../core/webhookConfig.ts';
+import { authenticate, authenticateDecoy, hashToken } from '../receiver/auth/index.ts';
 import { authSchemes } from '../receiver/auth/schemes/index.ts';
 import type { ResolvedSecret, UnverifiedRequest } from '../receiver/auth/types.ts';
 import { resolveClientIp } from '../receiver/clientIp.ts';
@@ -209,6 +209,49 @@ describe('ip_allowlist scheme', () => {
     expect(authSchemes.hmac_sha256.authType).toBe('hmac_sha256');
     expect(authSchemes.bearer.authType).toBe('bearer');
     expect(authSchemes.path_token.authType).toBe('path_token');
+  });
+});
+
+describe('a refusal takes the same time, whatever the scheme or why', () => {
+  // test/receiver.routing.test.ts counts the work of every kind of refusal through the receiver;
+  // this times the one part that depends on the scheme, each case called in turn, many times,
+  // over a body (256 KiB) large enough that its HMAC passes are what a refusal costs, and
+  // compares a low percentile of each case's times loosely: on a shared machine other work
+  // lands on any sample, and a median moved 2.5× with it; the fastest tenth is each case's own
+  // cost.
+  it('the fastest tenth of each case within 1.5× of the others', () => {
+    const body = JSON.stringify({ pad: 'x'.repeat(256 * 1024) });
+    const parse = (auth: Record<string, unknown>) => authConfigSchema.parse(auth);
+    const request = (headers: Record<string, string> = {}) => makeRequest({ body, headers });
+    const hex = parse({ auth_type: 'hmac_sha256' });
+    const stripe = parse({ auth_type: 'hmac_sha256', signature_format: 'stripe' });
+    const bearer = parse({ auth_type: 'bearer' });
+    const ip = parse({ auth_type: 'ip_allowlist', cidrs: ['10.0.0.0/8'] });
+    const cases: [string, UnverifiedRequest, (r: UnverifiedRequest) => unknown][] = [
+      ['no webhook, no credentials', request(), (r) => authenticateDecoy(r, NOW)],
+      ['no webhook, a Stripe signature', request({ 'stripe-signature': `t=${NOW_S},v1=00` }), (r) => authenticateDecoy(r, NOW)],
+      ['hex, wrong signature', request({ 'x-signature': '00'.repeat(32) }), (r) => authenticate(r, hex, [plaintext('a-secret-of-sixteen')], NOW)],
+      ['stripe, no Stripe-Signature', request(), (r) => authenticate(r, stripe, [plaintext('whsec_abc')], NOW)],
+      ['stripe, stale', request({ 'stripe-signature': `t=${NOW_S - 3600},v1=00` }), (r) => authenticate(r, stripe, [plaintext('whsec_abc')], NOW)],
+      ['bearer, wrong token', request({ authorization: 'Bearer nope' }), (r) => authenticate(r, bearer, [stored('right')], NOW)],
+      ['ip allowlist', request(), (r) => authenticate(r, ip, [], NOW)],
+    ];
+    const times = new Map<string, number[]>(cases.map(([name]) => [name, []]));
+    for (let round = 0; round < 205; round++) {
+      for (const [name, req, refuse] of cases) {
+        const started = performance.now();
+        const result = refuse(req);
+        const took = performance.now() - started;
+        expect(result).toMatchObject({ ok: false });
+        if (round >= 5) times.get(name)!.push(took);
+      }
+    }
+    const tenth = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 10)]!;
+    const fastest = Object.fromEntries([...times].map(([name, xs]) => [name, Number(tenth(xs).toFixed(3))]));
+    // Before: the bearer, IP and stale-Stripe refusals and the decoy without X-Signature made no
+    // HMAC pass (a few µs), the rest one.
+    const values = Object.values(fastest);
+    expect(Math.max(...values) / Math.min(...values), JSON.stringify(fastest)).toBeLessThan(1.5);
   });
 });
 

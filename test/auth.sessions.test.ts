@@ -142,7 +142,10 @@ describe('setup', () => {
       csrfToken: expect.any(String),
       user: { userId: expect.any(String), email: ADMIN.email, displayName: 'Ada Admin' },
       tenant: { tenant: expect.any(String), slug: WORKSPACE, name: 'Acme MSP', inboundWebhooksEnabled: true },
-      permissions: ['inbound_webhook:create', 'inbound_webhook:delete', 'inbound_webhook:read', 'inbound_webhook:replay', 'inbound_webhook:update'],
+      permissions: [
+        'inbound_webhook:create', 'inbound_webhook:delete', 'inbound_webhook:read', 'inbound_webhook:replay', 'inbound_webhook:update',
+        'outbound_webhook:create', 'outbound_webhook:delete', 'outbound_webhook:read', 'outbound_webhook:replay', 'outbound_webhook:update',
+      ],
     });
     const cookie = sessionCookie(answer).value;
     const me = await call('GET', '/auth/session', { cookie });
@@ -212,7 +215,7 @@ describe('signed in', () => {
       csrfToken: viewer.csrf,
       user: { userId: expect.any(String), email: VIEWER.email, displayName: null },
       tenant: { tenant: expect.any(String), slug: WORKSPACE, name: 'Acme MSP', inboundWebhooksEnabled: true },
-      permissions: ['inbound_webhook:read'],
+      permissions: ['inbound_webhook:read', 'outbound_webhook:read'],
       expiresAt: expect.any(String),
       idleExpiresAt: expect.any(String),
     });
@@ -226,7 +229,7 @@ describe('signed in', () => {
     const answer = await graphql(admin, '{ currentPermissions }');
     expect(answer.status, answer.text).toBe(200);
     expect(answer.body.data.currentPermissions).toContain('inbound_webhook:create');
-    expect((await graphql(viewer, '{ currentPermissions }')).body.data.currentPermissions).toEqual(['inbound_webhook:read']);
+    expect((await graphql(viewer, '{ currentPermissions }')).body.data.currentPermissions).toEqual(['inbound_webhook:read', 'outbound_webhook:read']);
     // a read needs no CSRF token (GET), a write does
     const list = await call('GET', '/api/v1/inbound-webhooks', { cookie: viewer.cookie });
     expect(list.status, list.text).toBe(200);
@@ -269,7 +272,7 @@ describe('signed in', () => {
     const { key } = await userWithKey(db.pool, WORKSPACE, 'viewer');
     const answer = await call('POST', '/graphql', { body: { query: '{ currentPermissions }' }, cookie: admin.cookie, headers: { authorization: `Bearer ${key}` } });
     expect(answer.status, answer.text).toBe(200);
-    expect(answer.body.data.currentPermissions).toEqual(['inbound_webhook:read']);
+    expect(answer.body.data.currentPermissions).toEqual(['inbound_webhook:read', 'outbound_webhook:read']);
   });
 
   it("a viewer's session cannot create a webhook (FORBIDDEN)", async () => {

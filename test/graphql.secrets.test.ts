@@ -80,7 +80,9 @@ describe('introspection', () => {
     // The whole result, names and descriptions, for anything the walk above might miss.
     const text = JSON.stringify(answer.body);
     // Exactly these: the secret that createInboundWebhook and rotateInboundWebhookSecret return
-    // once (and accept, for senders that bring their own), and that mutation's own name.
+    // once (and accept, for senders that bring their own), and that mutation's own name; the
+    // outbound signing secret that createOutboundSubscription and rotateOutboundSubscriptionSecret
+    // return once, and when the rotated-out one stops signing (a time, never a secret).
     expect(hits.sort()).toEqual([
       'CreateInboundWebhookInput.secret',
       'CreateInboundWebhookPayload.secret',
@@ -96,6 +98,22 @@ describe('introspection', () => {
       'RotateInboundWebhookSecretPayload.previousSecretsExpireAt (description)',
       'RotateInboundWebhookSecretPayload.secret',
       'RotateInboundWebhookSecretPayload.secret (description)',
+      'CreateOutboundSubscriptionPayload.secret',
+      'CreateOutboundSubscriptionPayload.secret (description)',
+      'Mutation.createOutboundSubscription (description)',
+      'Mutation.deleteOutboundSubscription (description)',
+      'Mutation.rotateOutboundSubscriptionSecret',
+      'Mutation.rotateOutboundSubscriptionSecret (description)',
+      'OutboundSubscription (description)',
+      'OutboundSubscription.secretExpiresAt',
+      'OutboundSubscription.secretExpiresAt (description)',
+      'RotateOutboundSubscriptionSecretInput',
+      'RotateOutboundSubscriptionSecretInput.overlapSeconds (description)',
+      'RotateOutboundSubscriptionSecretPayload',
+      'RotateOutboundSubscriptionSecretPayload.previousSecretsExpireAt',
+      'RotateOutboundSubscriptionSecretPayload.previousSecretsExpireAt (description)',
+      'RotateOutboundSubscriptionSecretPayload.secret',
+      'RotateOutboundSubscriptionSecretPayload.secret (description)',
     ].sort());
     for (const word of [/ciphertext/i, /digest/i, /key_?hash/i, /api_?keys?/i, /intake_private/, /aes256gcm/, /(?<!hmac_)sha256/]) {
       expect(word.test(text), String(word)).toBe(false);

@@ -89,9 +89,12 @@ describe('authentication', () => {
 
   it('tells each user their permissions', async () => {
     expect(await ok(admin, '{ currentPermissions }')).toEqual({
-      currentPermissions: ['inbound_webhook:create', 'inbound_webhook:delete', 'inbound_webhook:read', 'inbound_webhook:replay', 'inbound_webhook:update'],
+      currentPermissions: [
+        'inbound_webhook:create', 'inbound_webhook:delete', 'inbound_webhook:read', 'inbound_webhook:replay', 'inbound_webhook:update',
+        'outbound_webhook:create', 'outbound_webhook:delete', 'outbound_webhook:read', 'outbound_webhook:replay', 'outbound_webhook:update',
+      ],
     });
-    expect(await ok(viewer, '{ currentPermissions }')).toEqual({ currentPermissions: ['inbound_webhook:read'] });
+    expect(await ok(viewer, '{ currentPermissions }')).toEqual({ currentPermissions: ['inbound_webhook:read', 'outbound_webhook:read'] });
   });
 });
 

@@ -112,10 +112,16 @@ describe('previewMapping on the captured sample', () => {
   });
 
   it('reports a syntax error and a runaway expression on their own field, evaluated off the main thread', async () => {
-    const result = await preview(admin, {
+    const running = preview(admin, {
       inboundWebhookId: alerts.id,
       handler: ticketDraft({ title: 'status', description: 'alerts[0.labels', external_id: '$match($pad("", 40, "a") & "!", /(a+)+$/)' }),
     });
+    // while the catastrophic regex runs (it would never end on its own), the server answers
+    let previewDone = false;
+    void running.then(() => { previewDone = true; }, () => {});
+    await ok(viewer, '{ currentPermissions }');
+    expect(previewDone).toBe(false);
+    const result = await running;
     // one evaluation, as the dispatch's: the thread stopped in external_id took the others' results with it
     expect(field(result, 'external_id').problem).toMatch(/^JSONata evaluation timeout: it ran longer than 300 ms .*\(D1012\)$/);
     expect(field(result, 'title')).toMatchObject({ value: null, severity: 'error', problem: expect.stringMatching(/^not evaluated: the evaluation stopped: /) });
@@ -155,6 +161,8 @@ describe('previewMapping on a delivery or a pasted body', () => {
     });
     const onSample = await preview(admin, { inboundWebhookId: alerts.id, handler: { handler_type: 'workflow', workflow_id: workflow.id } });
     expect(onSample.envelope).toMatchObject({ source: 'alerts', body: alert, delivery_id: null, verified: true });
+    expect(await failure(admin, PREVIEW, { input: { inboundWebhookId: alerts.id, handler: { handler_type: 'workflow', workflow_id: workflow.id }, body: { a: 'nul\u0000' } } }))
+      .toMatchObject({ code: 'VALIDATION', message: expect.stringMatching(/^body: cannot be stored: /) });
   });
 
   it('refuses bad input with a clear error', async () => {
@@ -166,6 +174,21 @@ describe('previewMapping on a delivery or a pasted body', () => {
       .toMatchObject({ code: 'VALIDATION', message: 'handler.action: unknown action "nope" (see: intake actions list)' });
     expect(await failure(admin, PREVIEW, { input: { inboundWebhookId: alerts.id, handler: { handler_type: 'direct_action', field_mapping: 'x' } } }))
       .toMatchObject({ code: 'VALIDATION', message: 'handler.field_mapping: Invalid input: expected record, received string' });
+  });
+});
+
+describe('use a delivery as the sample', () => {
+  it('makes its body the sample the dry run uses by default, without a new configuration version', async () => {
+    const USE = `mutation ($id: UUID!) { useDeliveryAsSample(input: {deliveryId: $id}) { inboundWebhook { samplePayload currentVersion } } }`;
+    const before = (await ok(admin, `query ($id: UUID!) { inboundWebhook(inboundWebhookId: $id) { currentVersion } }`, { id: updates.id })).inboundWebhook;
+    const delivery = await deliver(db.pool, server.url, 'acme', updates, { id: 'A-1', status: 'In Progress' });
+    expect(await failure(viewer, USE, { id: delivery.delivery_id })).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await failure(otherTenant, USE, { id: delivery.delivery_id })).toMatchObject({ code: 'NOT_FOUND' });
+    const used = await ok(admin, USE, { id: delivery.delivery_id });
+    expect(used.useDeliveryAsSample.inboundWebhook).toEqual({ samplePayload: { id: 'A-1', status: 'In Progress' }, currentVersion: before.currentVersion });
+    const result = await preview(admin, { inboundWebhookId: updates.id, handler: { field_mapping: { external_id: 'id', status: 'status' } } });
+    expect(result).toMatchObject({ source: 'sample', outcome: 'skip', summary: `no change: ticket T-000001 matched by external id 'A-1' already has these values` });
+    await db.pool.query(`update intake.inbound_webhooks set sample_payload = null where inbound_webhook_id = $1`, [updates.id]);
   });
 });
 

@@ -313,6 +313,101 @@ describe("the sender's delivery id is the default idempotency key", () => {
   });
 });
 
+describe('a captured signed request replayed', () => {
+  const byName = (prefix: string) => formats.find((f) => f.name.startsWith(prefix))!;
+  const hex = byName('hex (Sentry');
+  const github = byName('github');
+  const slack = byName('slack');
+  const stripe = byName('stripe');
+  let strict: TestServer;
+  beforeAll(async () => {
+    strict = await startTestServer(db.url, { worker: false, env: { INTAKE_DEDUPE_UNTIMESTAMPED_REPLAYS: 'true' } });
+  });
+  afterAll(async () => {
+    await strict?.stop();
+  });
+
+  /** Sends the request, then (after `waitMs`) the same body with `replayHeaders`; both answers. */
+  async function replayed(slug: string, c: FormatCase, headers: Record<string, string>, body: string,
+    options: { extra?: Partial<WebhookCreateInput>; replayHeaders?: Record<string, string>; waitMs?: number; base?: string } = {}) {
+    const h = await makeWebhook(db.pool, 'acme', { name: slug, slug, auth: c.auth, handler, ...(c.secret ? { secret: c.secret } : {}), ...options.extra });
+    const first = await (await post(`/api/inbound/acme/${slug}`, body, headers, options.base)).json();
+    if (options.waitMs) await new Promise((resolve) => setTimeout(resolve, options.waitMs));
+    const res = await post(`/api/inbound/acme/${slug}`, body, options.replayHeaders ?? headers, options.base);
+    expect(res.status).toBe(200);
+    return { h, first, again: await res.json() };
+  }
+  async function replayRows(webhookId: string) {
+    const { rows } = await db.pool.query(
+      `select dispatch_status, duplicate_of, replay_digest from intake.inbound_webhook_deliveries where inbound_webhook_id = $1 order by received_at`, [webhookId]);
+    return rows;
+  }
+
+  it('Stripe after its idempotency window, inside the tolerance: a duplicate of the first (the digest has no window)', async () => {
+    const body = sample(stripe.sample);
+    const { h, first, again } = await replayed('replay-stripe', stripe, stripe.sign(body, stripe.secret!, now()), body,
+      { extra: { idempotency_window_seconds: 1 }, waitMs: 1200 });
+    // Before: the event id's window had passed, and the replay was a new delivery.
+    expect(again).toEqual({ delivery_id: first.delivery_id, duplicate: true });
+    const rows = await replayRows(h.id);
+    expect(rows.map((r) => [r.dispatch_status, r.duplicate_of])).toEqual([['pending', null], ['duplicate', first.delivery_id]]);
+    expect(rows[0].replay_digest).toHaveLength(32);
+    expect(rows[1].replay_digest).toBeNull();
+  });
+
+  it('Slack inside its tolerance: a duplicate; the sender signing anew (a new timestamp) is a new request', async () => {
+    const body = sample(slack.sample);
+    const secret = `slack-${randomBytes(12).toString('hex')}`;
+    const t = now();
+    // Before: Slack has no delivery id, so no key: the replay was applied again.
+    const { h, first, again } = await replayed('replay-slack', { ...slack, secret }, slack.sign(body, secret, t), body);
+    expect(again).toEqual({ delivery_id: first.delivery_id, duplicate: true });
+    const resigned = await post('/api/inbound/acme/replay-slack', body, slack.sign(body, secret, t - 1));
+    expect(Object.keys(await resigned.json())).toEqual(['delivery_id']);
+    expect((await replayRows(h.id)).map((r) => r.dispatch_status)).toEqual(['pending', 'duplicate', 'pending']);
+  });
+
+  it('no timestamp signed (hex): by default accepted again, as the same body may be the next event', async () => {
+    const body = sample(hex.sample);
+    const secret = `hex-${randomBytes(12).toString('hex')}`;
+    const { h, first, again } = await replayed('replay-hex-default', { ...hex, secret }, hex.sign(body, secret, now()), body);
+    expect(again.delivery_id).not.toBe(first.delivery_id);
+    expect((await replayRows(h.id)).map((r) => r.replay_digest)).toEqual([null, null]);
+  });
+
+  describe('with INTAKE_DEDUPE_UNTIMESTAMPED_REPLAYS=true', () => {
+    it('hex: a duplicate of the first, however the signature is written, after any window', async () => {
+      const body = sample(hex.sample);
+      const secret = `hex-${randomBytes(12).toString('hex')}`;
+      const headers: Record<string, string> = { ...hex.sign(body, secret, now()), 'x-event': 'e-1' };
+      // the same signature in capitals: still valid hex, still the same request
+      const upper = { ...headers, 'sentry-hook-signature': headers['sentry-hook-signature']!.toUpperCase() };
+      const { first, again } = await replayed('replay-hex', { ...hex, secret }, headers, body, {
+        extra: { idempotency: { type: 'header', value: 'x-event' }, idempotency_window_seconds: 1 }, replayHeaders: upper, waitMs: 1200, base: strict.url,
+      });
+      expect(again).toEqual({ delivery_id: first.delivery_id, duplicate: true });
+    });
+
+    it('GitHub under another X-GitHub-Delivery (not signed): still a duplicate', async () => {
+      const body = sample(github.sample);
+      const secret = `gh-${randomBytes(12).toString('hex')}`;
+      const headers = github.sign(body, secret, now());
+      const { first, again } = await replayed('replay-github', { ...github, secret }, headers, body,
+        { replayHeaders: { ...headers, 'x-github-delivery': randomUUID() }, base: strict.url });
+      expect(again).toEqual({ delivery_id: first.delivery_id, duplicate: true });
+    });
+  });
+
+  it('bearer: no signature to tell a replay by, so the same request is accepted again (docs/receiver.md says so)', async () => {
+    const token = `tok-${randomBytes(12).toString('hex')}`;
+    const h = await makeWebhook(db.pool, 'acme', { name: 'replay-bearer', slug: 'replay-bearer', auth: { auth_type: 'bearer' }, handler, secret: token });
+    const answers = [];
+    for (let i = 0; i < 2; i++) answers.push(await (await post('/api/inbound/acme/replay-bearer', '{"a":1}', { authorization: `Bearer ${token}` }, strict.url)).json());
+    expect(answers[1].delivery_id).not.toBe(answers[0].delivery_id);
+    expect((await replayRows(h.id)).map((r) => r.replay_digest)).toEqual([null, null]);
+  });
+});
+
 describe('rejection log', () => {
   it('records who was refused and why, with no column that could hold the body', async () => {
     const h = await hook('logged', { auth_type: 'hmac_sha256', signature_format: 'github' });

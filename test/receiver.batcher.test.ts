@@ -7,18 +7,27 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBatcher, type Pending } from '../receiver/batcher.ts';
+import { createBatcher, measuredDepth, type Pending } from '../receiver/batcher.ts';
 import { createRecorder, type DeliveryItem } from '../receiver/recorder.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { makeTenant, makeWebhook } from './support/server.ts';
 
-/** A batcher over an event log; commits of batches listed in `slowCommits` take 30 ms. */
-function loggingBatcher(opts: { slowCommits?: number[]; failing?: (item: number) => boolean; maxBatch?: number }) {
+/**
+ * A batcher over an event log; commits of batches listed in `slowCommits` take 30 ms. Up to 4
+ * batches in flight (the measured depth is pinned in receiver.batcher's own test below).
+ */
+function loggingBatcher(opts: {
+  slowCommits?: number[]; failing?: (item: number) => boolean; maxBatch?: number;
+  keyOf?: (item: number) => string; holdsOrder?: (result: number) => boolean;
+}) {
   const log: string[] = [];
   let batchNo = 0;
   const batcher = createBatcher<number, number>({
     maxBatch: opts.maxBatch ?? 2,
     maxUncommitted: 4,
+    depth: () => 4,
+    ...(opts.keyOf ? { keyOf: opts.keyOf } : {}),
+    ...(opts.holdsOrder ? { holdsOrder: opts.holdsOrder } : {}),
     run: async (items) => {
       if (items.some((i) => opts.failing?.(i))) throw new Error('bad item');
       log.push(`run ${items.join(',')}`);
@@ -69,6 +78,29 @@ describe('the batch pipeline', () => {
     // 3,4 failed as a batch: its items ran alone after 1,2 committed, before 5,6 executed
     expect(log.indexOf('one 3')).toBeGreaterThan(log.indexOf('commit 1,2'));
     expect(log.indexOf('one 4')).toBeLessThan(log.indexOf('execute 5,6'));
+  });
+
+  it("commits a batch of another key before an earlier one still committing, never one of the same key", async () => {
+    // one item a batch; item 0 goes alone; 1 (key a) is slow to commit; 2 (key b) and 3 (key a) execute meanwhile
+    const { batcher, log } = loggingBatcher({ slowCommits: [1], maxBatch: 1, keyOf: (i) => (i === 2 ? 'b' : 'a') });
+    expect(await Promise.all([0, 1, 2, 3].map((i) => batcher.submit(i)))).toEqual([0, 10, 20, 30]);
+    const commits = log.filter((entry) => entry.startsWith('commit'));
+    expect(commits).toEqual(['commit 2', 'commit 1', 'commit 3']);
+  });
+
+  it('commits a later batch of a key first when the earlier one holds the order of that key', async () => {
+    // item 1's batch holds key a's order (for deliveries: the webhook's drain lock) until it commits
+    const { batcher, log } = loggingBatcher({ slowCommits: [1], maxBatch: 1, keyOf: () => 'a', holdsOrder: (result) => result === 10 });
+    expect(await Promise.all([0, 1, 2, 3].map((i) => batcher.submit(i)))).toEqual([0, 10, 20, 30]);
+    const commits = log.filter((entry) => entry.startsWith('commit'));
+    expect(commits.indexOf('commit 2')).toBeLessThan(commits.indexOf('commit 1'));
+    expect(commits.indexOf('commit 3')).toBeLessThan(commits.indexOf('commit 1'));
+  });
+
+  it('pipelines by the measured latencies: one batch more in flight for each execution a commit takes', () => {
+    expect(measuredDepth({ batches: 0, items: 0, commitMs: 0, executeMs: 0 }, 8)).toBe(2); // not measured yet
+    expect(measuredDepth({ batches: 9, items: 80, commitMs: 0.3, executeMs: 1.5 }, 8)).toBe(1); // quick commits: no pipeline
+    expect(measuredDepth({ batches: 9, items: 80, commitMs: 5, executeMs: 1.5 }, 8)).toBe(4); // slow disk
   });
 });
 
@@ -142,6 +174,23 @@ describe('the recorder on Postgres', () => {
     );
     expect(jobs.rows).toEqual([{ tx: firstTx.rows[0].tx, payload: { tenant: expect.any(String), inbound_webhook_id: webhookId }, key: `drain:${webhookId}` }]);
     expect(await db.pool.query(`select 1 from graphile_worker.jobs where task_identifier = 'dispatch_delivery'`)).toMatchObject({ rowCount: 0 });
+  });
+
+  it("says whether a batch holds its webhook's order: not while a drain of the webhook runs", async () => {
+    const recorder = createRecorder(db.pool, { maxBatch: 8, maxUncommitted: 1 });
+    expect((await recorder.submit(item(400, null))).drain_held).toBe(true);
+    const drain = await db.pool.connect(); // a drain running: the webhook's drain lock, exclusive
+    try {
+      await drain.query(`select pg_advisory_lock(hashtextextended('intake-drain:' || $1, 0))`, [webhookId]);
+      expect((await recorder.submit(item(401, null))).drain_held).toBe(false);
+      await drain.query(`select pg_advisory_unlock(hashtextextended('intake-drain:' || $1, 0))`, [webhookId]);
+    } finally {
+      drain.release();
+    }
+    expect((await recorder.submit(item(402, null))).drain_held).toBe(true);
+    // a duplicate is never dispatched: nothing for a drain to see out of order
+    await recorder.submit(item(403, 'held-key'));
+    expect(await recorder.submit(item(404, 'held-key'))).toMatchObject({ duplicate: true, drain_held: true });
   });
 
   async function rowsOf(ids: string[]) {

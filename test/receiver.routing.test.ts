@@ -6,8 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookCreateInput } from '../core/webhookConfig.ts';
 import type { CreatedWebhook } from '../core/webhooks.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import { REFUSAL_WORK } from '../receiver/auth/index.ts';
+import { authWork } from '../receiver/auth/work.ts';
 import { ConfigCache } from '../receiver/configCache.ts';
-import { createRejectionLog } from '../receiver/rejections.ts';
+import { pruneAuthRejections } from '../worker/tasks/prune_auth_rejections.ts';
 import { makeTenant, makeWebhook, startTestServer, testMasterKey, waitFor, type TestServer } from './support/server.ts';
 
 const sample = (name: string): string =>
@@ -67,7 +69,8 @@ async function seenOf(res: Response) {
   return {
     status: res.status,
     body: Buffer.from(await res.arrayBuffer()).toString('hex'),
-    headers: [...res.headers].filter(([name]) => name !== 'date'),
+    // date and x-request-id differ per request whatever the answer
+    headers: [...res.headers].filter(([name]) => name !== 'date' && name !== 'x-request-id'),
   };
 }
 const at = (base: string, tenant: string, slug: string) => `${base}/api/inbound/${tenant}/${slug}`;
@@ -114,7 +117,70 @@ describe('indistinguishable 401s', () => {
     expect(await deliveryCount(retired.id)).toBe(0);
   });
 
-  it('records a flood of identical rejections as few rows with repeat_count, and prunes rows past the retention', async () => {
+  /** Refusal cases across schemes and reasons: name, url and headers of each (the webhooks made once). */
+  let made: ReturnType<typeof makeRefusals> | undefined;
+  const refusals = () => (made ??= makeRefusals());
+  async function makeRefusals() {
+    await hook('work-hex');
+    await hook('work-stripe', { auth: { auth_type: 'hmac_sha256', signature_format: 'stripe' } });
+    await hook('work-std', { auth: { auth_type: 'hmac_sha256', signature_format: 'standard-webhooks' } });
+    await hook('work-github', { auth: { auth_type: 'hmac_sha256', signature_format: 'github' } });
+    await hook('work-slack', { auth: { auth_type: 'hmac_sha256', signature_format: 'slack' } });
+    await hook('work-bearer', { auth: { auth_type: 'bearer' } });
+    await hook('work-path', { auth: { auth_type: 'path_token' } });
+    await hook('work-ip', { auth: { auth_type: 'ip_allowlist', cidrs: ['10.0.0.0/8'] } });
+    await hook('work-retired', { is_active: false });
+    await makeTenant(db.pool, 'work-dark');
+    await hook('alerts', {}, 'work-dark');
+    await db.pool.query(`update psa.tenants set inbound_webhooks_enabled = false where slug = 'work-dark'`);
+    const t = Math.floor(Date.now() / 1000);
+    const bad = '00'.repeat(32);
+    const cases: [string, string, Record<string, string>][] = [
+      ['unknown tenant, hex signature', at(server.url, 'nobody', 'alerts'), { 'x-signature': bad }],
+      ['unknown tenant, no credentials', at(server.url, 'nobody', 'alerts'), {}],
+      ['unknown tenant, a Stripe signature', at(server.url, 'nobody', 'alerts'), { 'stripe-signature': `t=${t},v1=${bad}` }],
+      ['unknown tenant, a bearer token', at(server.url, 'nobody', 'alerts'), { authorization: 'Bearer x' }],
+      ['tenant switched off', at(server.url, 'work-dark', 'alerts'), { 'x-signature': bad }],
+      ['unknown webhook', at(server.url, 'acme', 'work-none'), { 'x-signature': bad }],
+      ['inactive webhook', at(server.url, 'acme', 'work-retired'), { 'x-signature': bad }],
+      ['hex: wrong signature', at(server.url, 'acme', 'work-hex'), { 'x-signature': bad }],
+      ['hex: no signature header', at(server.url, 'acme', 'work-hex'), {}],
+      ['stripe: no Stripe-Signature', at(server.url, 'acme', 'work-stripe'), { 'x-signature': bad }],
+      ['stripe: stale timestamp', at(server.url, 'acme', 'work-stripe'), { 'stripe-signature': `t=${t - 3600},v1=${bad}` }],
+      ['stripe: wrong signature', at(server.url, 'acme', 'work-stripe'), { 'stripe-signature': `t=${t},v1=${bad}` }],
+      ['standard webhooks: no id', at(server.url, 'acme', 'work-std'), { 'webhook-signature': 'v1,AAAA', 'webhook-timestamp': String(t) }],
+      ['standard webhooks: wrong signature', at(server.url, 'acme', 'work-std'), { 'webhook-signature': 'v1,AAAA', 'webhook-id': 'msg_1', 'webhook-timestamp': String(t) }],
+      ['github: no sha256= prefix', at(server.url, 'acme', 'work-github'), { 'x-hub-signature-256': bad }],
+      ['slack: stale timestamp', at(server.url, 'acme', 'work-slack'), { 'x-slack-signature': `v0=${bad}`, 'x-slack-request-timestamp': String(t - 3600) }],
+      ['bearer: wrong token', at(server.url, 'acme', 'work-bearer'), { authorization: 'Bearer nope' }],
+      ['bearer: no header', at(server.url, 'acme', 'work-bearer'), {}],
+      ['path token: none', at(server.url, 'acme', 'work-path'), {}],
+      ['path token: wrong', `${at(server.url, 'acme', 'work-path')}?token=nope`, {}],
+      ['ip allowlist: not allowed', at(server.url, 'acme', 'work-ip'), {}],
+    ];
+    return cases;
+  }
+  const refuse = (url: string, body: string, headers: Record<string, string>) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'probe', ...headers }, body });
+
+  it('every refusal does the same work, whatever the scheme, the webhook, or where its check stopped', async () => {
+    const body = sample('alertmanager-alert.firing.json');
+    const seen: unknown[] = [];
+    const work: Record<string, { bodyMacs: number; tokenHashes: number }> = {};
+    for (const [name, url, headers] of await refusals()) {
+      const before = { ...authWork };
+      const res = await refuse(url, body, headers);
+      work[name] = { bodyMacs: authWork.bodyMacs - before.bodyMacs, tokenHashes: authWork.tokenHashes - before.tokenHashes };
+      seen.push(await seenOf(res));
+    }
+    // Before, a missing header, a stale timestamp, a bearer or IP webhook and the decoy (hex,
+    // one pass, only with an X-Signature header) each did different work.
+    expect(work).toEqual(Object.fromEntries(Object.keys(work).map((name) => [name, REFUSAL_WORK])));
+    for (const other of seen) expect(other).toEqual(seen[0]);
+    expect((seen[0] as { status: number }).status).toBe(401);
+  });
+
+  it('records a flood of identical rejections as few rows with repeat_count, and the cron task prunes rows past the retention, oldest first, in bounded batches', async () => {
     const body = sample('alertmanager-alert.firing.json');
     const h = await hook('flooded');
     const url = at(server.url, 'acme', 'flooded');
@@ -132,13 +198,14 @@ describe('indistinguishable 401s', () => {
     await db.pool.query(
       `insert into intake.inbound_webhook_auth_rejections (tenant, webhook_slug, auth_status, reason, request_method, received_at, last_received_at)
        values ($1, 'old-8d', 'unknown_webhook', 'x', 'POST', now() - interval '9 days', now() - interval '8 days'),
+              ($1, 'old-9d', 'unknown_webhook', 'x', 'POST', now() - interval '9 days', now() - interval '9 days'),
+              ($1, 'old-10d', 'unknown_webhook', 'x', 'POST', now() - interval '10 days', now() - interval '10 days'),
               ($1, 'old-6d', 'unknown_webhook', 'x', 'POST', now() - interval '9 days', now() - interval '6 days')`, [t.tenant]);
-    const log = createRejectionLog(db.pool, { maxQueued: 10, flushIntervalMs: 0, retentionDays: 7 });
-    try {
-      expect(await log.prune()).toBe(1);
-    } finally {
-      await log.close();
-    }
+    // the worker's cron task, in batches of 2 and at most one batch a run: the oldest go first
+    expect(await pruneAuthRejections(db.pool, 7, 2, 1)).toMatchObject({ deleted: 2, batches: 1, more: true });
+    const { rows: afterFirst } = await db.pool.query(`select webhook_slug from intake.inbound_webhook_auth_rejections where webhook_slug like 'old-%' order by webhook_slug`);
+    expect(afterFirst).toEqual([{ webhook_slug: 'old-6d' }, { webhook_slug: 'old-8d' }]);
+    expect(await pruneAuthRejections(db.pool, 7, 2, 1)).toMatchObject({ deleted: 1, batches: 1, more: false });
     const { rows: left } = await db.pool.query(`select webhook_slug from intake.inbound_webhook_auth_rejections where webhook_slug like 'old-%'`);
     expect(left).toEqual([{ webhook_slug: 'old-6d' }]);
   });
@@ -198,7 +265,7 @@ describe('methods and health', () => {
   it('serves /healthz', async () => {
     const res = await fetch(`${server.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok', worker: false });
+    expect(await res.json()).toEqual({ status: 'ok' });
   });
 });
 

@@ -207,6 +207,19 @@ describe('webhooks', () => {
     expect(onDelivery.body).toMatchObject({ source: 'delivery', delivery_id: delivery.id, input: delivery.request_body });
     const noSample = await admin('post', `${BASE}/${id}/preview-mapping`, { handler: draft });
     expect(noSample.status).toBe(400);
+    // "use as sample": the delivery's body becomes the sample the dry run uses by default
+    const used = await admin('post', `${BASE}/${id}/deliveries/${delivery.id}/use-as-sample`);
+    expect(used.status).toBe(200);
+    expect(used.body).toMatchObject({ sample_payload: delivery.request_body, sample_capture_until: null });
+    expect((await admin('post', `${BASE}/${id}/preview-mapping`, { handler: draft })).body).toMatchObject({ source: 'sample', input: delivery.request_body });
+    const { rows: [unparsed] } = await db.pool.query(
+      `insert into intake.inbound_webhook_deliveries (tenant, inbound_webhook_id, request_method, request_path, request_body_text, dispatch_status)
+       select tenant, inbound_webhook_id, 'POST', '/x', '{not json', 'failed' from intake.inbound_webhooks where inbound_webhook_id = $1
+       returning delivery_id`, [id]);
+    const noBody = await admin('post', `${BASE}/${id}/deliveries/${unparsed.delivery_id}/use-as-sample`);
+    expect(noBody.status).toBe(400);
+    expect(noBody.body.error.message).toMatch(/has no parsed body to use as a sample/);
+    await admin('delete', `${BASE}/${id}/capture-sample`);
     expect((await admin('post', `${BASE}/${id}/preview-mapping`, { handler: draft, delivery_id: 'nope' })).body.error.details.field).toBe('delivery_id');
     expect((await admin('post', `${BASE}/${id}/preview-mapping`, { handler: draft, delivery_id: '7f0c1a8e-2f43-4a7b-9d0e-2b1f8c3d4e5f' })).status).toBe(404);
     const { rows: [{ n: tickets }] } = await db.pool.query(`select count(*)::int as n from psa.tickets`);
@@ -264,6 +277,7 @@ describe('webhooks', () => {
       ['post', `${BASE}/${id}/capture-sample`, {}],
       ['delete', `${BASE}/${id}/capture-sample`],
       ['post', `${BASE}/${id}/versions/1/restore`],
+      ['post', `${BASE}/${id}/deliveries/${(await admin('get', `${BASE}/${id}/deliveries?limit=1`)).body.data[0].id}/use-as-sample`],
     ];
     for (const [method, path, body] of attempts) {
       const answer = await viewer(method, path, body);
@@ -290,6 +304,7 @@ describe('webhooks', () => {
       ['post', `${BASE}/${id}/preview-mapping`, { handler: {}, delivery_id: delivery }],
       ['get', `${BASE}/${id}/versions`],
       ['post', `${BASE}/${id}/versions/1/restore`],
+      ['post', `${BASE}/${id}/deliveries/${delivery}/use-as-sample`],
     ];
     for (const [method, path, body] of attempts) {
       const answer = await other(method, path, body);
@@ -394,6 +409,7 @@ describe('every operation', () => {
     ['post', `${BASE}/{id}/preview-mapping`, { handler: {}, body: {} }],
     ['get', `${BASE}/{id}/versions`],
     ['post', `${BASE}/{id}/versions/1/restore`],
+    ['post', `${BASE}/{id}/deliveries/{deliveryId}/use-as-sample`],
   ];
   const fill = (path: string, id: string, deliveryId = someId) => path.replace('{id}', id).replace('{deliveryId}', deliveryId);
 

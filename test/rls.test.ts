@@ -138,6 +138,24 @@ async function seed(slug: 'a' | 'b'): Promise<void> {
     return rows[0]?.status === 'done' ? true : undefined;
   }, 10_000, 'the seeded mapping preview');
 
+  // Outbound: a subscription with a secret, a delivery of one of the events the seed's changes
+  // emitted, an attempt of it and a finished recovery, written as the owner (a DBA in psql).
+  await db.pool.query(
+    `with s as (insert into intake.outbound_subscriptions (tenant, url, event_types) values ($1, 'https://example.com/hook', '{*}')
+                returning subscription_id),
+          k as (insert into intake_private.outbound_subscription_secrets (tenant, subscription_id, secret)
+                select $1, subscription_id, '\\x00' from s),
+          d as (insert into intake.outbound_deliveries (tenant, event_id, subscription_id, event_type, status)
+                select $1, e.event_id, s.subscription_id, e.event_type, 'failed'
+                  from s, (select event_id, event_type from intake.outbound_events where tenant = $1 limit 1) e
+                returning delivery_id, subscription_id),
+          a as (insert into intake.outbound_attempts (tenant, delivery_id, subscription_id, attempt_number, started_at, request_url, request_headers, succeeded)
+                select $1, delivery_id, subscription_id, 1, now(), 'https://example.com/hook', '{}', false from d)
+     insert into intake.outbound_recoveries (tenant, subscription_id, since, cutoff_at, total, status, finished_at)
+     select $1, subscription_id, now(), now(), 0, 'finished', now() from s`,
+    [tenant],
+  );
+
   tenants[slug] = { id: tenant, delivery: delivery_id, run: runId };
 }
 

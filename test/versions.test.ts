@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { failure, graphqlClient, ok, userWithKey, type GraphqlRequest } from './support/graphql.ts';
 import { postSigned } from './support/inbound.ts';
-import { makeTenant, settledDelivery, startTestServer, type TestServer } from './support/server.ts';
+import { makeTenant, settledDelivery, startTestServer, waitFor, type TestServer } from './support/server.ts';
 
 let db: TestDatabase;
 let server: TestServer;
@@ -156,6 +156,30 @@ describe('replay with the configuration a delivery was dispatched with', () => {
       code: 'VALIDATION',
       message: `delivery ${pending.delivery_id} was never dispatched, so it has no configuration to replay with; replay it with the current configuration`,
     });
+  });
+});
+
+describe('bulk replay with the dispatched configuration', () => {
+  it('pins every replay to its original\'s version; an original never dispatched counts as failed', async () => {
+    const { rows: originals } = await db.pool.query(
+      `select delivery_id, config_version from intake.inbound_webhook_deliveries
+        where inbound_webhook_id = $1 and not is_replay and dispatch_status = 'dispatched'`, [hook.id]);
+    expect(new Set(originals.map((o) => o.config_version)).size).toBeGreaterThan(1); // dispatched with different versions
+    const started = await ok(admin, `mutation ($input: StartBulkReplayInput!) { startBulkReplay(input: $input) { bulkReplay { bulkReplayId total configuration } } }`,
+      { input: { inboundWebhookId: hook.id, isReplay: false, configuration: 'DISPATCHED' } });
+    const run = started.startBulkReplay.bulkReplay;
+    expect(run).toMatchObject({ total: originals.length + 1, configuration: 'DISPATCHED' }); // + the never-dispatched one above
+    const done = await waitFor(async () => {
+      const { rows } = await db.pool.query(`select status, processed, failed from intake.bulk_replays where bulk_replay_id = $1`, [run.bulkReplayId]);
+      return rows[0].status === 'running' ? undefined : rows[0];
+    }, 15_000, 'the bulk replay');
+    expect(done).toEqual({ status: 'finished', processed: originals.length + 1, failed: 1 });
+    const { rows: replays } = await db.pool.query(
+      `select r.dispatch_config_version, o.config_version from intake.inbound_webhook_deliveries r
+         join intake.inbound_webhook_deliveries o on o.tenant = r.tenant and o.delivery_id = r.replayed_from
+        where r.received_at > (select started_at from intake.bulk_replays where bulk_replay_id = $1)`, [run.bulkReplayId]);
+    expect(replays).toHaveLength(originals.length);
+    for (const replay of replays) expect(replay.dispatch_config_version).toBe(replay.config_version);
   });
 });
 

@@ -6,21 +6,17 @@
 // shows no untranslated text; the stable ids exist; axe finds nothing serious. Every screen is
 // saved under test-results/screens/ (1280×800, en-US, UTC, a fixed clock).
 import { createHmac } from 'node:crypto';
-import fs from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../core/access.ts';
-import { PROJECT_ROOT } from '../core/env.ts';
 import { createSetupToken } from '../core/sessions.ts';
 import { ensureWebBuild } from '../web/build.ts';
+import {
+  axeProblems, choose, freePort, graphqlInPage, launchChromium, newContext as openContext, newPage as openPage, screen, untranslated, withoutId,
+} from './support/browser.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENS = path.join(PROJECT_ROOT, 'test-results', 'screens');
-const AXE = fs.readFileSync(path.join(PROJECT_ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 const WORKSPACE = 'acme';
 const ADMIN = { email: 'admin@acme.example', password: 'correct horse battery staple' };
 const VIEWER = { email: 'viewer@acme.example', password: 'viewer password 1234' };
@@ -32,107 +28,20 @@ let admin: BrowserContext;
 let page: Page;
 /** the clock every page sees: a few minutes after the test starts, so the deliveries it makes read "n minutes ago" */
 const FIXED_NOW = new Date(Math.ceil(Date.now() / 60_000) * 60_000 + 3 * 60_000);
-
-async function newContext(): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', timezoneId: 'UTC', colorScheme: 'light' });
-  return context;
-}
-
-async function newPage(context: BrowserContext): Promise<Page> {
-  const p = await context.newPage();
-  await p.clock.setFixedTime(FIXED_NOW);
-  p.on('pageerror', (error) => console.error('page error:', error.message));
-  return p;
-}
-
-async function screen(p: Page, name: string): Promise<void> {
-  await p.waitForTimeout(250); // let transitions settle
-  await p.screenshot({ path: path.join(SCREENS, `${name}.png`) });
-}
-
-/** Serious and critical axe-core violations on the page as it is now. */
-async function axeProblems(p: Page): Promise<string[]> {
-  if (!(await p.evaluate(() => 'axe' in window))) await p.addScriptTag({ content: AXE });
-  const violations = await p.evaluate(async () => {
-    const result = await (window as any).axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v: any) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n: any) => n.target.join(' ')).slice(0, 3) }));
-  });
-  return violations.filter((v: any) => v.impact === 'serious' || v.impact === 'critical').map((v: any) => `${v.id}: ${v.nodes.join(', ')}`);
-}
-
-/** Interactive elements without an id (React Aria's generated ids count: they are ids). */
-async function withoutId(p: Page): Promise<string[]> {
-  return p.evaluate(() =>
-    [...document.querySelectorAll('button, a, input, select, textarea, [role=button], [role=link], [role=tab], [role=menuitem], [role=switch], [role=option]')]
-      // React Aria's hidden <select> behind each Select (for forms and autofill) is aria-hidden
-      .filter((el) => !el.id && !el.closest('[aria-hidden="true"]'))
-      .map((el) => el.outerHTML.slice(0, 120)),
-  );
-}
-
-/** Visible text outside [translate=no] that is not in pseudo-locale form. */
-async function untranslated(p: Page): Promise<string[]> {
-  return p.evaluate(() => {
-    const bad: string[] = [];
-    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    while (walker.nextNode()) {
-      const node = walker.currentNode;
-      const text = (node.textContent ?? '').trim();
-      const el = node.parentElement;
-      if (!text || !el || el.closest('[translate="no"], script, style')) continue;
-      if (el.getClientRects().length === 0 || getComputedStyle(el).visibility === 'hidden') continue;
-      if (/[A-Za-z]{2,}/.test(text)) bad.push(text);
-    }
-    for (const el of document.querySelectorAll('[aria-label]')) {
-      const label = el.getAttribute('aria-label') ?? '';
-      // React Aria's own visually hidden dismiss buttons carry its built-in (English) strings
-      if (el.parentElement && getComputedStyle(el.parentElement).clipPath !== 'none') continue;
-      if (!el.closest('[translate="no"]') && /[A-Za-z]{2,}/.test(label.replace(/\[[^\]]*\]/g, ''))) bad.push(`aria-label=${label}`);
-    }
-    return bad;
-  });
-}
-
-async function choose(p: Page, trigger: string, option: string): Promise<void> {
-  await p.click(`#${trigger}`);
-  await p.getByRole('option', { name: option, exact: true }).click();
-}
-
-async function graphqlInPage(p: Page, query: string, variables: Record<string, unknown> = {}) {
-  return p.evaluate(
-    async ({ query, variables }) => {
-      const session = await (await fetch('/auth/session')).json();
-      const res = await fetch('/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken },
-        body: JSON.stringify({ query, variables }),
-      });
-      return { status: res.status, body: await res.json() };
-    },
-    { query, variables },
-  );
-}
+const newContext = () => openContext(browser);
+const newPage = (context: BrowserContext) => openPage(context, FIXED_NOW);
 
 function sign(secret: string, body: string): string {
   return createHmac('sha256', secret).update(body).digest('hex');
 }
 
 beforeAll(async () => {
-  fs.mkdirSync(SCREENS, { recursive: true });
   await ensureWebBuild({ quiet: true });
   db = await createTestDatabase();
   // a port known before the start, so webhook URLs (and the screenshots) show a real one
-  const port = await new Promise<number>((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
+  const port = await freePort();
   server = await startTestServer(db.url, { worker: true, env: { PORT: String(port) } });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   admin = await newContext();
   page = await newPage(admin);
 }, 180_000);
@@ -316,7 +225,7 @@ describe('Settings → Webhooks in a browser', () => {
     await screen(page, '10-rejections');
     expect(await axeProblems(page)).toEqual([]);
     await page.click('#tab-outbound');
-    await page.waitForSelector('text=Outbound webhooks are not configured yet');
+    await page.waitForSelector('text=No subscriptions yet'); // the Outbound tab's own test: web.outbound.e2e.test.ts
     expect(new URL(page.url()).pathname).toBe('/settings/webhooks/outbound');
     await screen(page, '11-outbound');
     expect(await axeProblems(page)).toEqual([]);

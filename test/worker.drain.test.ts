@@ -395,4 +395,34 @@ describe('a drain that holds its lock long', () => {
     worker = await startTestServer(db.url, { receiver: false });
     expect((await settledDelivery(db.pool, id!, 10_000)).dispatch_status).toBe('dispatched');
   });
+
+  it('a drain that held its lock longer than a job waits drains again: what arrived meanwhile does not wait for the rescheduled job', async () => {
+    const hook = await ticketWebhook('held-long', { title: 'title' });
+    const [first] = await record([{ hook, body: { title: 'h-000' } }]);
+    // The drain waits in its action for the tenant's ticket counter, held here, as a drain of
+    // another of the tenant's webhooks would hold it.
+    await db.pool.query(`insert into psa.tenant_counters (tenant, counter_name, value) values ($1, 'ticket_number', 1) on conflict do nothing`, [tenant]);
+    const counter = await db.pool.connect();
+    try {
+      await counter.query('begin');
+      await counter.query(`select 1 from psa.tenant_counters where tenant = $1 and counter_name = 'ticket_number' for update`, [tenant]);
+      const draining = drainWebhook(db.pool, tenant, hook, OPTIONS);
+      await waitFor(async () => {
+        const { rows } = await db.pool.query(
+          `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%next_ticket_number%'`);
+        return rows.length > 0 ? true : undefined;
+      }, 10_000, 'the drain to wait for the ticket counter');
+      // A batch while the drain holds the lock: its job would find the lock busy and reschedule.
+      const [meanwhile] = await record([{ hook, body: { title: 'h-001' } }]);
+      await new Promise((resolve) => setTimeout(resolve, 250)); // longer than DRAIN_LOCK_WAIT_MS
+      await counter.query('commit');
+      await draining;
+      // Before, the drain ended after its one transaction and h-001 waited for the job, a second later.
+      expect((await deliveries([first!, meanwhile!])).map((r) => r.dispatch_status)).toEqual(['dispatched', 'dispatched']);
+      expect(await ticketTitles(hook)).toEqual(['h-000', 'h-001']);
+    } finally {
+      await counter.query('rollback').catch(() => {});
+      counter.release();
+    }
+  });
 });

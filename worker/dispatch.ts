@@ -40,6 +40,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { errorMessage, log } from '../core/log.ts';
+import { countDispatch, type DispatchOutcome } from '../core/metrics.ts';
 import { parseJson } from '../core/json.ts';
 import { ActionError, getAction, validateValues, type ActionContext } from './actions/index.ts';
 import { finalFailureMessage, isPermanent, PermanentFailure, UUID } from './failures.ts';
@@ -75,7 +76,7 @@ export interface Attempt {
   max: number;
 }
 
-export interface WebhookRow {
+interface WebhookRow {
   /** D's status, read under the drain lock */
   dispatch_status: string;
   inbound_webhook_id: string;
@@ -89,8 +90,16 @@ export interface WebhookRow {
 interface PendingRow {
   delivery_id: string;
   request_body: unknown;
+  received_at: Date;
   /** a replay pinned to the configuration version its original was dispatched with; null = current */
   dispatch_config_version: number | null;
+}
+
+/** The metrics' `action` label: a registered action's name, "workflow", or "unknown" (never free text). */
+function actionLabel(webhook: WebhookRow): string {
+  if (webhook.handler_type === 'workflow') return 'workflow';
+  const name = webhook.handler_config.action ?? '';
+  return getAction(name) ? name : 'unknown';
 }
 
 /**
@@ -157,8 +166,10 @@ export async function dispatchDelivery(
         [tenant, deliveryId, final, attempt.number - 1, Math.round(performance.now() - started)],
       );
       log.info('delivery failed', { tenant, delivery_id: deliveryId, error: final });
+      countDispatch('unknown', 'failed');
       return;
     }
+    countDispatch('unknown', 'retry');
     await pool.query(
       `update intake.inbound_webhook_deliveries set retry_count = $3, error_message = $4
         where tenant = $1 and delivery_id = $2 and dispatch_status = 'pending'`,
@@ -212,14 +223,27 @@ export async function drainWebhook(pool: pg.Pool, tenant: string, webhookId: str
   }
 }
 
-/** Drain transactions, one after another, until D is reached (or the webhook has nothing left). */
+/**
+ * Drain transactions, one after another, until D is reached (or the webhook has nothing left).
+ *
+ * A webhook's drain that held the lock longer than a job waits for it (DRAIN_LOCK_WAIT_MS: a
+ * slow mapping, an action waiting for the tenant's ticket counter) drains once more after its
+ * commit: the batches that arrived meanwhile were left to jobs that gave up waiting and
+ * rescheduled themselves DRAIN_BUSY_DELAY_MS later, and their deliveries would wait that second
+ * out. The next drain takes them now; it ends the loop when it finds nothing pending.
+ */
 async function drainUntilDone(pool: pg.Pool, tenant: string, target: DrainTarget, options: DispatchOptions): Promise<DrainResult> {
+  const lockWaitMs = options.drainLockWaitMs ?? DRAIN_LOCK_WAIT_MS;
   let result: DrainResult = { state: 'not reached' };
+  let again: boolean;
   do {
+    const began = performance.now();
     result = await drain(pool, tenant, target, options, result.state === 'redo carefully');
     if (result.state === 'busy') return result;
     if (result.state === 'done' || result.state === 'not reached') options.afterCommit?.();
-  } while (result.state === 'not reached' || result.state === 'redo carefully');
+    again = result.state === 'not reached' || result.state === 'redo carefully'
+      || ('webhookId' in target && result.state === 'done' && performance.now() - began >= lockWaitMs);
+  } while (again);
   return result;
 }
 
@@ -297,7 +321,7 @@ async function drain(
       `begin;
        select set_config('role', 'intake_app', true), set_config('intake.tenant', '${tenant}', true);
        ${opening}
-       select p.delivery_id, p.request_body::text as request_body, p.dispatch_config_version
+       select p.delivery_id, p.request_body::text as request_body, p.received_at, p.dispatch_config_version
          from intake.inbound_webhook_deliveries p
         where p.tenant = '${tenant}' and p.inbound_webhook_id = ${webhookOfDrain}
           and p.dispatch_status = 'pending' and ${taken}
@@ -329,7 +353,9 @@ async function drain(
     // (rare: one more query only when the drain has one).
     const configs = await pinnedConfigs(client, webhook, pending);
     const configOf = (row: PendingRow): WebhookRow | undefined =>
-      row.dispatch_config_version === null ? webhook : configs.get(row.dispatch_config_version);
+      row.dispatch_config_version === null || row.dispatch_config_version === webhook.config_version
+        ? webhook
+        : configs.get(row.dispatch_config_version);
 
     // Every delivery's mapping is evaluated (pure JavaScript) before the first action runs: the
     // locks actions take (a tenant's ticket counter, say) are held until the drain commits, so
@@ -351,6 +377,8 @@ async function drain(
     const failures: string[] = [];
     /** deliveries that failed transiently inside this drain and are not D: each gets its own job */
     const ownRetries: string[] = [];
+    /** the failures' outcomes, counted once the drain has committed */
+    const outcomes: DispatchOutcome[] = [];
     for (const [i, row] of pending.entries()) {
       const isD = row.delivery_id === deliveryId;
       reached ||= isD;
@@ -386,7 +414,9 @@ async function drain(
                         retry_count = greatest(retry_count, ${earlierAttempts}), duration_ms = ${Math.round(performance.now() - began)},
                         dispatched_at = clock_timestamp(), config_version = ${version === undefined ? 'null' : Math.trunc(version)}`;
           log.info('delivery failed', { tenant, delivery_id: row.delivery_id, error: final });
+          outcomes.push('failed');
         } else if (isD) {
+          outcomes.push('retry');
           record = `set retry_count = greatest(retry_count, ${attempt.number}), error_message = ${client.escapeLiteral(retryMessage(attempt, message))}`;
           retry = error;
         } else {
@@ -394,6 +424,7 @@ async function drain(
           record = `set retry_count = greatest(retry_count, 1),
                         error_message = ${client.escapeLiteral(`attempt failed inside a drain of its webhook, will retry: ${message}`)}`;
           ownRetries.push(row.delivery_id);
+          outcomes.push('retry');
           log.debug('delivery failed inside a drain; its own job will retry it', { tenant, delivery_id: row.delivery_id, error: message });
         }
         failures.push(`update intake.inbound_webhook_deliveries ${record} where tenant = '${tenant}' and delivery_id = '${row.delivery_id}'`);
@@ -413,6 +444,10 @@ async function drain(
           and d.delivery_id = any('{${dispatched.map((d) => d.delivery_id).join(',')}}'::uuid[]); -- the primary key, whatever the estimates
        commit`,
     );
+    const action = actionLabel(webhook);
+    for (const outcome of outcomes) countDispatch(action, outcome);
+    const applied = new Set(dispatched.map((d) => d.delivery_id));
+    for (const row of pending) if (applied.has(row.delivery_id)) countDispatch(action, 'dispatched', row.received_at);
     if (deliveryId === null) return pending.length < DRAIN_LIMIT ? { state: 'done' } : { state: 'not reached' };
     return reached ? { state: 'done', ...(retry === undefined ? {} : { retry }) } : { state: 'not reached' };
   } catch (error) {
@@ -428,7 +463,8 @@ async function drain(
  * (the versions table keeps each in the API's shape: handler with its type).
  */
 async function pinnedConfigs(client: pg.PoolClient, webhook: WebhookRow, pending: readonly PendingRow[]): Promise<Map<number, WebhookRow>> {
-  const versions = [...new Set(pending.map((row) => row.dispatch_config_version).filter((v): v is number => v !== null))];
+  const versions = [...new Set(pending.map((row) => row.dispatch_config_version)
+    .filter((v): v is number => v !== null && v !== webhook.config_version))];
   const configs = new Map<number, WebhookRow>();
   if (versions.length === 0) return configs;
   const { rows } = await client.query<{ version: number; config: { slug: string; mapping_namespace: string | null; handler: Record<string, unknown> } }>(
@@ -441,7 +477,7 @@ async function pinnedConfigs(client: pg.PoolClient, webhook: WebhookRow, pending
 }
 
 /** A webhook as a configuration version describes it (the versions table's config). */
-export function webhookAtVersion(
+function webhookAtVersion(
   webhook: Pick<WebhookRow, 'inbound_webhook_id'>,
   version: number,
   config: { slug: string; mapping_namespace: string | null; handler: Record<string, unknown> },

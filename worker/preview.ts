@@ -18,7 +18,7 @@ import type pg from 'pg';
 import { UserError } from '../core/errors.ts';
 import { parseJson } from '../core/json.ts';
 import { errorMessage } from '../core/log.ts';
-import { formatZodError, handlerConfigSchema } from '../core/webhookConfig.ts';
+import { handlerConfigSchema, mergeTypedSetting } from '../core/webhookConfig.ts';
 import { checkValues, getAction, type RegisteredAction } from './actions/index.ts';
 import { actionContext, activeWorkflow } from './dispatch.ts';
 import { isPermanent } from './failures.ts';
@@ -85,14 +85,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
  */
 export function draftHandler(current: { handler_type: string; handler_config: Record<string, unknown> }, draft: unknown) {
   if (!isObject(draft)) throw new UserError('validation', 'handler: must be an object, e.g. {"handler_type": "direct_action", "action": "createTicket", "field_mapping": {…}}', { field: 'handler' });
-  const base = { ...current.handler_config, handler_type: current.handler_type };
-  const merged: Record<string, unknown> = draft.handler_type === undefined || draft.handler_type === current.handler_type ? { ...base, ...draft } : { ...draft };
+  const merged = { ...mergeTypedSetting({ ...current.handler_config, handler_type: current.handler_type }, draft, 'handler_type') };
   if (isObject(merged.field_mapping)) {
     merged.field_mapping = Object.fromEntries(Object.entries(merged.field_mapping).filter(([, source]) => !(typeof source === 'string' && source.trim() === '')));
   }
   const parsed = handlerConfigSchema.safeParse(merged);
   if (!parsed.success) {
-    const message = formatZodError(parsed.error).replace(/(^|; )(?!input:)/g, '$1handler.').replace(/(^|; )input: /g, '$1handler: ');
+    const message = parsed.error.issues.map((i) => `${['handler', ...i.path].join('.')}: ${i.message}`).join('; ');
     throw new UserError('validation', message, { field: 'handler' });
   }
   return parsed.data;
@@ -311,7 +310,11 @@ async function previewWorkflow(
                   jsonb_build_object('request_body', $2::jsonb, 'received_at', now(), 'auth_status', $3::text,
                                      'is_test', false, 'is_replay', false))) as envelope`,
         [webhook.slug, JSON.stringify(input ?? null), source.kind === 'sample' ? 'verified' : 'rejected_no_auth'],
-      );
+      ).catch((error: { code?: string; message?: string }) => {
+        // a body jsonb cannot hold (\u0000): the receiver would have refused it too
+        if (error.code?.startsWith('22')) throw new UserError('validation', `body: cannot be stored: ${error.message}`, { field: 'body' });
+        throw error;
+      });
   const envelope = rows[0]?.envelope ?? null;
   try {
     const workflow = await activeWorkflow(client, webhook.tenant, workflowId, false);

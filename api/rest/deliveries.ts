@@ -1,38 +1,16 @@
 // /api/v1/inbound-webhooks/{id}/deliveries[/{deliveryId}[/replay]]: the delivery log, newest
-// first with keyset (cursor) pagination, and replays through intake.replay_inbound_webhook_delivery.
+// first with keyset (cursor) pagination, replays through intake.replay_inbound_webhook_delivery, and
+// "use as sample" through intake.use_delivery_as_sample.
 import { Router } from 'express';
 import { ApiRequestError } from '../errors.ts';
 import { withClaims } from '../settings.ts';
-import { readWebhook, requirePermission } from '../webhooks.ts';
-import { objectBody, onlyKeys, route, uuidParam } from './http.ts';
-import { deliveryToApi, type DeliveryRow } from './representation.ts';
+import { readWebhook, requirePermission, type WebhookRow } from '../webhooks.ts';
+import { decodeCursor, encodeCursor, objectBody, onlyKeys, route, timeParam, uuidParam } from './http.ts';
+import { deliveryToApi, webhookToApi, type DeliveryRow } from './representation.ts';
 import type { RestOptions } from './webhooks.ts';
 
 const STATUSES = ['pending', 'dispatched', 'duplicate', 'failed'] as const;
 const DEFAULT_LIMIT = 50;
-
-/** An opaque cursor: the last row's (received_at in microseconds, delivery_id). */
-function encodeCursor(receivedAt: string, id: string): string {
-  return Buffer.from(JSON.stringify([receivedAt, id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && !Number.isNaN(Date.parse(value[0]))) {
-      return [value[0], uuidParam('cursor', value[1])];
-    }
-  } catch {
-    // fall through
-  }
-  throw new ApiRequestError('VALIDATION', 'cursor: not a cursor this API returned', { field: 'cursor' });
-}
-
-function timeParam(field: string, value: string | undefined): string | null {
-  if (value === undefined || value === '') return null;
-  if (Number.isNaN(Date.parse(value))) throw new ApiRequestError('VALIDATION', `${field}: must be an ISO 8601 date-time`, { field });
-  return new Date(value).toISOString();
-}
 
 export function deliveryRoutes(options: RestOptions): Router {
   const router = Router();
@@ -113,6 +91,17 @@ export function deliveryRoutes(options: RestOptions): Router {
       return (await client.query<DeliveryRow>('select * from intake.replay_inbound_webhook_delivery($1, $2)', [deliveryId, configuration])).rows[0]!;
     });
     return { status: 202, body: deliveryToApi(row) };
+  });
+
+  route(router, 'post', '/api/v1/inbound-webhooks/{id}/deliveries/{deliveryId}/use-as-sample', async ({ claims, params }) => {
+    const id = uuidParam('id', params.id);
+    const deliveryId = uuidParam('deliveryId', params.deliveryId);
+    const row = await withClaims(pool, claims, async (client) => {
+      await requirePermission(client, 'update');
+      await deliveryOf(client, id, deliveryId);
+      return (await client.query<WebhookRow>('select * from intake.use_delivery_as_sample($1)', [deliveryId])).rows[0]!;
+    });
+    return { status: 200, body: webhookToApi(row, claims.tenantSlug, options) };
   });
 
   return router;

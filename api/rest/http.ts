@@ -97,3 +97,26 @@ export function onlyKeys(body: Record<string, unknown>, allowed: readonly string
     if (!allowed.includes(key)) throw new ApiRequestError('VALIDATION', `${key}: not a known field (expected ${allowed.join(', ')})`, { field: key });
   }
 }
+
+/** An opaque keyset cursor: the last row's (time in microseconds, id), for the logs' pages. */
+export function encodeCursor(receivedAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([receivedAt, id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && !Number.isNaN(Date.parse(value[0]))) {
+      return [value[0], uuidParam('cursor', value[1])];
+    }
+  } catch {
+    // fall through
+  }
+  throw new ApiRequestError('VALIDATION', 'cursor: not a cursor this API returned', { field: 'cursor' });
+}
+
+export function timeParam(field: string, value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  if (Number.isNaN(Date.parse(value))) throw new ApiRequestError('VALIDATION', `${field}: must be an ISO 8601 date-time`, { field });
+  return new Date(value).toISOString();
+}

@@ -11,6 +11,7 @@ import { REST_BASE, type Schemas } from './http.ts';
 import { actionRoutes } from './actions.ts';
 import { deliveryRoutes } from './deliveries.ts';
 import { docsRoutes } from './docs.ts';
+import { outboundRoutes } from './outbound.ts';
 import { webhookRoutes, type RestOptions } from './webhooks.ts';
 
 export type { RestOptions };
@@ -73,6 +74,7 @@ export function mountRest(app: Express, options: RestOptions): void {
   api.use(actionRoutes());
   api.use(webhookRoutes(options));
   api.use(deliveryRoutes(options));
+  api.use(outboundRoutes(options));
   api.use((req, res) => {
     res.status(404).json(errorBody('NOT_FOUND', `no route ${req.method} ${req.originalUrl.split('?')[0]}`));
   });

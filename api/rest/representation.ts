@@ -6,7 +6,7 @@ import type { VersionRow } from '../versions.ts';
 import { webhookUrl, type WebhookRow, type WebhookServiceOptions } from '../webhooks.ts';
 import type { Schemas } from './http.ts';
 
-function iso(value: Date | string | null | undefined): string | null {
+export function iso(value: Date | string | null | undefined): string | null {
   if (value === null || value === undefined) return null;
   return (value instanceof Date ? value : new Date(value)).toISOString();
 }

@@ -3,6 +3,7 @@
 // transaction per request as intake_user with the API key's tenant and user (api/settings.ts).
 import type pg from 'pg';
 import { Router } from 'express';
+import type { OutboundPolicy } from '../../core/outboundSubscriptions.ts';
 import type { SessionSettings } from '../auth.ts';
 import { ApiRequestError } from '../errors.ts';
 import { withClaims } from '../settings.ts';
@@ -19,6 +20,8 @@ export interface RestOptions extends WebhookServiceOptions {
   pool: pg.Pool;
   /** accept the session cookie as well as API keys (api/auth.ts) */
   sessions?: SessionSettings;
+  /** what an outbound subscription's URL may be (default: https, public addresses) */
+  outbound?: OutboundPolicy;
 }
 
 function isInteger(value: unknown, min: number, max: number): value is number {

@@ -1,6 +1,6 @@
 -- Creates a tenant with the reference data every tenant starts with: a default board, ticket
 -- and project-task statuses, priorities (actions resolve these by name or id), and the roles
--- admin (every inbound_webhook permission) and viewer (read).
+-- admin (every inbound_webhook and outbound_webhook permission) and viewer (read of both).
 create or replace function intake.create_tenant(p_slug text, p_name text) returns uuid
   language plpgsql volatile
   set search_path = pg_catalog
@@ -38,8 +38,9 @@ begin
     returning role_id, name
   )
   insert into psa.role_permissions (tenant, role_id, resource, action)
-  select v_tenant, r.role_id, 'inbound_webhook', a.action
+  select v_tenant, r.role_id, res.resource, a.action
     from r
+   cross join (values ('inbound_webhook'), ('outbound_webhook')) res (resource)
     join (values ('admin', 'create'), ('admin', 'read'), ('admin', 'update'), ('admin', 'delete'), ('admin', 'replay'),
                  ('viewer', 'read')) a (role, action)
       on a.role = r.name;

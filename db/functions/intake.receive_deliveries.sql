@@ -8,15 +8,21 @@
 --
 -- Each item: {tenant, inbound_webhook_id, delivery_id?, request_method, request_path,
 --   request_headers, request_body, request_body_text, body_format, content_type, source_ip,
---   user_agent, idempotency_key, received_at, failure?, failure_status?}. A non-null `failure`
---   records a verified request that cannot be dispatched (malformed body) as failed, answered
---   with failure_status.
+--   user_agent, idempotency_key, received_at, failure?, failure_status?, replay_digest?}. A
+--   non-null `failure` records a verified request that cannot be dispatched (malformed body) as
+--   failed, answered with failure_status. `replay_digest` (hex; signed requests, receiver/app.ts): a request whose
+--   digest a delivery of the webhook already has is a replay, answered as that delivery's
+--   duplicate, with no window (deliveries_replay_digest).
 -- delivery_id is the id the receiver gave the request on its first try (made here when absent).
 -- An item whose delivery_id is already recorded is a retry after an outcome the receiver could
 -- not know (a connection reset after the commit): nothing is written, and the answer is the one
 -- recorded the first time.
+-- drain_held (per item): whether no drain of the item's webhook can run before this transaction
+-- commits (its drain lock is held shared, below), so the receiver may commit a later batch of the
+-- webhook before this one without a drain seeing them out of order; true for items that are not
+-- dispatched (duplicates, failures, retries), which no drain reads.
 create or replace function intake.receive_deliveries(p_items jsonb)
-  returns table (item int, delivery_id uuid, duplicate boolean, response_status int, response_body jsonb)
+  returns table (item int, delivery_id uuid, duplicate boolean, response_status int, response_body jsonb, drain_held boolean)
   language plpgsql volatile
   set search_path = pg_catalog
   -- Generic plans, planned once per session: this is called thousands of times a second with
@@ -45,8 +51,10 @@ declare
   v_failure text;
   v_status int;
   v_prior record;
+  v_digest bytea;
   v_new jsonb := '[]';   -- {idx, tenant, delivery_id, webhook, received_at} of rows inserted
   v_done int[] := '{}';  -- items answered by the set-based insert
+  v_held jsonb := '{}';  -- webhook id → whether this transaction holds its drain lock shared
 begin
   -- Fast path, set-based: every ordinary item in one INSERT. Items whose idempotency key is
   -- already taken (or repeated inside this batch), and retries of recorded items, are skipped
@@ -65,19 +73,21 @@ begin
     insert into intake.inbound_webhook_deliveries as d (
       tenant, delivery_id, inbound_webhook_id, idempotency_key, idempotency_expires_at, dedupe_active,
       received_at, request_method, request_path, request_headers, request_body, request_body_text, body_format,
-      content_type, source_ip, user_agent, response_status, response_body
+      content_type, source_ip, user_agent, response_status, response_body, replay_digest
     )
     select (i.v->>'tenant')::uuid, i.id, w.inbound_webhook_id, i.v->>'idempotency_key',
            case when i.v->>'idempotency_key' is not null then i.received_at + make_interval(secs => w.idempotency_window_seconds) end,
            i.v->>'idempotency_key' is not null,
            i.received_at, i.v->>'request_method', i.v->>'request_path', coalesce(i.v->'request_headers', '{}'),
            i.v->'request_body', i.v->>'request_body_text', i.v->>'body_format', i.v->>'content_type',
-           (i.v->>'source_ip')::inet, i.v->>'user_agent', 200, jsonb_build_object('delivery_id', i.id)
+           (i.v->>'source_ip')::inet, i.v->>'user_agent', 200, jsonb_build_object('delivery_id', i.id),
+           decode(i.v->>'replay_digest', 'hex')
       from items i
       join intake.inbound_webhooks w
         on w.tenant = (i.v->>'tenant')::uuid and w.inbound_webhook_id = (i.v->>'inbound_webhook_id')::uuid
      order by i.idx
-    on conflict (tenant, inbound_webhook_id, idempotency_key) where dedupe_active do nothing
+    -- a key taken inside its window, or a replay's digest: settled one by one below
+    on conflict do nothing
     returning d.tenant, d.delivery_id, d.inbound_webhook_id, d.received_at
   )
   select coalesce(jsonb_agg(jsonb_build_object('idx', i.idx, 'tenant', n.tenant, 'delivery_id', n.delivery_id,
@@ -86,10 +96,6 @@ begin
          coalesce(array_agg(i.idx), '{}')
     into v_new, v_done
     from inserted n join items i on i.id = n.delivery_id;
-
-  return query
-  select (n->>'idx')::int, (n->>'delivery_id')::uuid, false, 200, jsonb_build_object('delivery_id', (n->>'delivery_id')::uuid)
-    from jsonb_array_elements(v_new) n;
 
   -- Slow path, one by one: failures to record, and items whose key was taken.
   for v_item, v_index in
@@ -103,6 +109,7 @@ begin
     v_received := coalesce((v_item->>'received_at')::timestamptz, now());
     v_failure := v_item->>'failure';
     v_id := coalesce((v_item->>'delivery_id')::uuid, gen_random_uuid());
+    v_digest := decode(v_item->>'replay_digest', 'hex');
 
     -- A retry of an item recorded before: its first answer, and nothing else.
     select d.response_status, d.response_body into v_prior
@@ -111,7 +118,7 @@ begin
     if found then
       return query select v_index, coalesce((v_prior.response_body->>'delivery_id')::uuid, v_id),
                           coalesce((v_prior.response_body->>'duplicate')::boolean, false),
-                          v_prior.response_status, v_prior.response_body;
+                          v_prior.response_status, v_prior.response_body, true;
       continue;
     end if;
 
@@ -134,7 +141,7 @@ begin
         v_item->>'body_format', v_item->>'content_type', (v_item->>'source_ip')::inet, v_item->>'user_agent',
         'failed', v_failure, v_status, jsonb_build_object('error', v_failure, 'delivery_id', v_id), now()
       );
-      return query select v_index, v_id, false, v_status, jsonb_build_object('error', v_failure, 'delivery_id', v_id);
+      return query select v_index, v_id, false, v_status, jsonb_build_object('error', v_failure, 'delivery_id', v_id), true;
       continue;
     end if;
 
@@ -143,23 +150,62 @@ begin
       insert into intake.inbound_webhook_deliveries as d (
         tenant, delivery_id, inbound_webhook_id, idempotency_key, idempotency_expires_at, dedupe_active,
         received_at, request_method, request_path, request_headers, request_body, request_body_text, body_format,
-        content_type, source_ip, user_agent, response_status, response_body
+        content_type, source_ip, user_agent, response_status, response_body, replay_digest
       ) values (
         v_tenant, v_id, v_webhook, v_key,
         case when v_key is not null then v_received + make_interval(secs => v_window) end,
         v_key is not null,
         v_received, v_item->>'request_method', v_item->>'request_path', coalesce(v_item->'request_headers', '{}'),
         v_item->'request_body', v_item->>'request_body_text', v_item->>'body_format', v_item->>'content_type',
-        (v_item->>'source_ip')::inet, v_item->>'user_agent', 200, jsonb_build_object('delivery_id', v_id)
+        (v_item->>'source_ip')::inet, v_item->>'user_agent', 200, jsonb_build_object('delivery_id', v_id), v_digest
       )
-      on conflict (tenant, inbound_webhook_id, idempotency_key) where dedupe_active do nothing
+      on conflict do nothing
       returning d.delivery_id into v_inserted;
 
       if v_inserted is not null then
         v_new := v_new || jsonb_build_object('idx', v_index, 'tenant', v_tenant, 'delivery_id', v_id,
                                              'webhook', v_webhook, 'received_at', v_received);
-        return query select v_index, v_id, false, 200, jsonb_build_object('delivery_id', v_id);
+        exit; -- answered below, with the webhook's drain lock
+
+      end if;
+
+      -- What the insert ran into. Its own id, recorded meanwhile by another try of this item:
+      -- that try's answer.
+      select d.response_status, d.response_body into v_prior
+        from intake.inbound_webhook_deliveries d
+       where d.tenant = v_tenant and d.delivery_id = v_id;
+      if found then
+        return query select v_index, coalesce((v_prior.response_body->>'delivery_id')::uuid, v_id),
+                            coalesce((v_prior.response_body->>'duplicate')::boolean, false),
+                            v_prior.response_status, v_prior.response_body;
         exit;
+      end if;
+
+      -- A replay: the same signed request as a delivery of this webhook, however long ago.
+      if v_digest is not null then
+        select d.delivery_id into v_existing
+          from intake.inbound_webhook_deliveries d
+         where d.tenant = v_tenant and d.inbound_webhook_id = v_webhook and d.replay_digest = v_digest
+           for key share;
+        if found then
+          insert into intake.inbound_webhook_deliveries (
+            tenant, delivery_id, inbound_webhook_id, idempotency_key, duplicate_of, received_at, request_method,
+            request_path, request_headers, request_body, request_body_text, body_format, content_type, source_ip,
+            user_agent, dispatch_status, response_status, response_body, dispatched_at
+          ) values (
+            v_tenant, v_id, v_webhook, v_key, v_existing.delivery_id, v_received, v_item->>'request_method',
+            v_item->>'request_path', coalesce(v_item->'request_headers', '{}'), v_item->'request_body',
+            v_item->>'request_body_text', v_item->>'body_format', v_item->>'content_type', (v_item->>'source_ip')::inet,
+            v_item->>'user_agent', 'duplicate', 200,
+            jsonb_build_object('delivery_id', v_existing.delivery_id, 'duplicate', true), now()
+          );
+          return query select v_index, v_existing.delivery_id, true, 200,
+            jsonb_build_object('delivery_id', v_existing.delivery_id, 'duplicate', true);
+          exit;
+        end if;
+      end if;
+      if v_key is null then
+        continue; -- the row it ran into was rolled back: try again
       end if;
 
       select d.delivery_id, d.idempotency_expires_at into v_existing
@@ -187,7 +233,7 @@ begin
           jsonb_build_object('delivery_id', v_existing.delivery_id, 'duplicate', true), now()
         );
         return query select v_index, v_existing.delivery_id, true, 200,
-          jsonb_build_object('delivery_id', v_existing.delivery_id, 'duplicate', true);
+          jsonb_build_object('delivery_id', v_existing.delivery_id, 'duplicate', true), true;
         exit;
       end if;
 
@@ -228,6 +274,11 @@ begin
     --   and that job's drain could then commit before this batch does.
     -- run_at is the batch's first arrival (never in the future). Built inside the query, not in
     -- a declared variable, so this file loads before the graphile_worker schema exists.
+    -- The shared holds, one try per webhook (never a wait: a drain holding the lock may run long).
+    select coalesce(jsonb_object_agg(h.webhook, pg_try_advisory_xact_lock_shared(hashtextextended('intake-drain:' || h.webhook, 0))), '{}')
+      into v_held
+      from (select distinct n->>'webhook' as webhook from jsonb_array_elements(v_new) n) h;
+
     perform graphile_worker.add_jobs(s.specs)
        from (
          select array(
@@ -240,7 +291,7 @@ begin
              from (
                select n->>'tenant' as tenant, n->>'webhook' as webhook,
                       min((n->>'received_at')::timestamptz) as first_received, min((n->>'idx')::int) as first_idx,
-                      pg_try_advisory_xact_lock_shared(hashtextextended('intake-drain:' || (n->>'webhook'), 0)) as held
+                      (v_held->>(n->>'webhook'))::boolean as held
                  from jsonb_array_elements(v_new) n
                 group by n->>'tenant', n->>'webhook'
              ) b
@@ -252,6 +303,11 @@ begin
        ) s
       where cardinality(s.specs) > 0;
   end if;
+
+  return query
+  select (n->>'idx')::int, (n->>'delivery_id')::uuid, false, 200, jsonb_build_object('delivery_id', (n->>'delivery_id')::uuid),
+         coalesce((v_held->>(n->>'webhook'))::boolean, false)
+    from jsonb_array_elements(v_new) n;
 end
 $$;
 comment on function intake.receive_deliveries(jsonb) is

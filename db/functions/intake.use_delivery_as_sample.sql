@@ -1,6 +1,7 @@
--- "Use as sample" on a delivery in the log: its request body becomes its webhook's sample, for
--- the mapping editor. Runs as the caller: row-level security decides which deliveries and
--- webhooks it sees; needs inbound_webhook:update, like capturing one.
+-- "Use as sample" on a delivery in the log (issue 12): the delivery's parsed body becomes its
+-- webhook's sample_payload, as a captured request's would (any open capture window closes). The
+-- sample is not configuration: no new version. Runs as the caller: row-level security decides
+-- which deliveries it sees; the API role needs inbound_webhook:update, as capturing does.
 create or replace function intake.use_delivery_as_sample(delivery_id uuid)
   returns intake.inbound_webhooks
   language plpgsql volatile strict
@@ -16,18 +17,16 @@ begin
     raise exception 'delivery % not found', use_delivery_as_sample.delivery_id using errcode = 'P0002';
   end if;
   if v_delivery.request_body is null then
-    raise exception 'delivery % has no JSON body to use as a sample', use_delivery_as_sample.delivery_id using errcode = '22023';
+    raise exception 'delivery % has no parsed body to use as a sample (it was not JSON, form or text that could be stored)', v_delivery.delivery_id
+      using errcode = '22023';
   end if;
   update intake.inbound_webhooks w
      set sample_payload = v_delivery.request_body, sample_captured_at = now(), sample_capture_until = null
-   where w.inbound_webhook_id = v_delivery.inbound_webhook_id
+   where w.tenant = v_delivery.tenant and w.inbound_webhook_id = v_delivery.inbound_webhook_id
   returning * into v_row;
-  if not found then
-    raise exception 'inbound webhook % not found', v_delivery.inbound_webhook_id using errcode = 'P0002';
-  end if;
   return v_row;
 end
 $$;
 comment on function intake.use_delivery_as_sample(uuid) is
-  'Makes a delivery''s request body its webhook''s sample payload (needs inbound_webhook:update); returns the webhook.';
+  'Makes a delivery''s body its webhook''s sample payload (needs inbound_webhook:update); returns the webhook.';
 grant execute on function intake.use_delivery_as_sample(uuid) to intake_user, intake_app;

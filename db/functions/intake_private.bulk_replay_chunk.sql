@@ -6,8 +6,9 @@
 -- fails rolls back its replays with its position, and a job that runs again after its commit
 -- starts after the position it moved: no original is replayed twice. Never more than total: a
 -- delivery that committed after the start with an earlier received_at is not taken.
--- An original deleted between the chunk's read and its replay counts as failed; any other error
--- fails the chunk (the job retries it).
+-- An original deleted between the chunk's read and its replay counts as failed, and so does one
+-- that was never dispatched when the run replays with the dispatched configuration; any other
+-- error fails the chunk (the job retries it).
 create or replace function intake_private.bulk_replay_chunk(p_tenant uuid, p_bulk_replay_id uuid, p_limit int default 100)
   returns intake.bulk_replays
   language plpgsql volatile
@@ -47,8 +48,8 @@ begin
     || ' order by d.received_at, d.delivery_id limit ' || v_limit
   loop
     begin
-      perform intake.replay_delivery(v_original.delivery_id);
-    exception when no_data_found then
+      perform intake.replay_delivery(v_original.delivery_id, v_run.configuration);
+    exception when no_data_found or invalid_parameter_value then
       v_failed := v_failed + 1;
     end;
     v_seen := v_seen + 1;

@@ -34,7 +34,11 @@ export interface Rejection {
   readonly status: RejectionStatus;
   readonly reason: string;
 }
-export type VerifyResult = { readonly ok: true } | Rejection;
+/**
+ * `signature`: for an HMAC scheme, the signature that matched (the HMAC over exactly what the
+ * sender signed): the same signed request again has the same one (replay detection).
+ */
+export type VerifyResult = { readonly ok: true; readonly signature?: Buffer } | Rejection;
 
 /**
  * A secret as the verifier needs it: the plaintext for HMAC schemes (decrypted from

@@ -74,19 +74,32 @@ export async function send(url: string, body: unknown, secret: string | null, op
   }
 }
 
-/** `intake worker` as a child process against `databaseUrl`; stop() ends it (SIGTERM) and waits. */
+/**
+ * `intake worker` as a child process against `databaseUrl`; started() resolves once it says it
+ * runs, stop() ends it (SIGTERM) and waits.
+ */
 export function spawnWorker(databaseUrl: string, env: Record<string, string> = {}) {
   const child = spawn(process.execPath, ['cli/intake.ts', 'worker'], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'error', DATABASE_URL: databaseUrl, INTAKE_MASTER_KEY: testMasterKey, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const started = new Promise<void>((resolve, reject) => {
+    let stdout = '';
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+      if (stdout.includes('Intake worker running')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`intake worker exited (${code}) before it ran:\n${stderr}`)));
+  });
+  started.catch(() => {});
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   return {
     child,
     exited,
+    started: () => started,
     stderr: () => stderr,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

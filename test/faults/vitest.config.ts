@@ -5,8 +5,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    // *.pending.ts: scenarios that do not hold yet (docs/reliability.md says by how much); run
-    // them with FAULTS_PENDING=1 npm run faults.
+    // *.pending.ts: a scenario that does not hold yet (docs/reliability.md would say by how
+    // much; there is none now); FAULTS_PENDING=1 npm run faults runs them too.
     include: ['test/faults/**/*.fault.ts', ...(process.env.FAULTS_PENDING === '1' ? ['test/faults/**/*.pending.ts'] : [])],
     globalSetup: ['test/faults/globalSetup.ts'],
     pool: 'forks',

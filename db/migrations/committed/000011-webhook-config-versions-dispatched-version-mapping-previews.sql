@@ -1,5 +1,5 @@
 --! Previous: sha1:0db72690210caf1fba7bd15856980ff590669c63
---! Hash: sha1:345e2210b1623b07d3c0ec624d71b5029c33c007
+--! Hash: sha1:7c2deedf401b6163f78446d504ce97961db4784b
 --! Message: webhook configuration versions, the version each delivery was dispatched with, replays pinned to a version, mapping previews for psql
 
 -- ───────────────────────────── configuration versions ─────────────────────────────
@@ -123,6 +123,11 @@ comment on column intake.inbound_webhook_deliveries.dispatch_config_version is
 create type intake.replay_configuration as enum ('current', 'dispatched');
 comment on type intake.replay_configuration is
   'Which configuration a replay is dispatched with: the webhook''s current one, or the one the original delivery was dispatched with.';
+
+-- a bulk replay replays every original with the same choice
+alter table intake.bulk_replays add column configuration intake.replay_configuration not null default 'current';
+comment on column intake.bulk_replays.configuration is
+  'Which configuration each replay is dispatched with (intake.replay_delivery''s argument); with dispatched, an original that was never dispatched counts as failed.';
 
 -- ───────────────────────────── mapping previews for psql ─────────────────────────────
 -- The dry run evaluates JSONata, which runs in Node; a DBA asks for one with

@@ -4,11 +4,13 @@ import { timingSafeEqual } from 'node:crypto';
 import type { AuthConfig } from '../../../core/webhookConfig.ts';
 import { hashToken } from '../../../core/crypto.ts';
 import type { AuthScheme, ResolvedSecret, VerifyResult } from '../types.ts';
+import { authWork } from '../work.ts';
 
 type BearerAuthConfig = Extract<AuthConfig, { auth_type: 'bearer' }>;
 
 /** Whether `token` hashes to one of the stored digests. Shared with path_token. */
 export function tokenMatches(token: string, secrets: readonly ResolvedSecret[]): boolean {
+  authWork.tokenHashes++;
   const presented = hashToken(token);
   return secrets.some(
     (s) => s.kind === 'sha256' && s.digest.length === presented.length && timingSafeEqual(s.digest, presented),

@@ -1,6 +1,6 @@
 // Base64 HMAC-SHA256 of the body: Xero (`x-xero-signature`), QuickBooks (`intuit-signature`).
 import type { SignatureFormat } from '../types.ts';
-import { OK, decodeBase64, digestMatches, headerValue, hmacSha256, missingHeader, rejectSignature } from './common.ts';
+import { signedBy, decodeBase64, digestMatches, headerValue, hmacSha256, missingHeader, rejectSignature } from './common.ts';
 
 export const base64Format: SignatureFormat = {
   name: 'base64',
@@ -10,8 +10,9 @@ export const base64Format: SignatureFormat = {
     if (value === undefined) return missingHeader(header);
     const presented = decodeBase64(value);
     if (presented === null) return rejectSignature(`${header}: signature is not base64`);
-    return digestMatches(hmacSha256(secret, request.rawBody), presented)
-      ? OK
+    const expected = hmacSha256(secret, request.rawBody);
+    return digestMatches(expected, presented)
+      ? signedBy(expected)
       : rejectSignature(`${header}: signature does not match`);
   },
 };

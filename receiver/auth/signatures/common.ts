@@ -2,8 +2,12 @@
 // compares decoded bytes with timingSafeEqual and treats a length mismatch as a plain "no".
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Rejection, UnverifiedRequest, VerifyResult } from '../types.ts';
+import { authWork } from '../work.ts';
 
-export const OK: VerifyResult = { ok: true };
+/** A signature that matched: `expected`, the HMAC the request was checked against. */
+export function signedBy(expected: Buffer): VerifyResult {
+  return { ok: true, signature: expected };
+}
 
 export function rejectSignature(reason: string): Rejection {
   return { ok: false, status: 'rejected_signature', reason };
@@ -21,6 +25,7 @@ export function headerValue(request: UnverifiedRequest, name: string): string | 
 
 /** HMAC-SHA256 over the parts in order (strings as utf8, buffers as-is, so the raw body is never re-encoded). */
 export function hmacSha256(key: string | Buffer, ...parts: (string | Buffer)[]): Buffer {
+  authWork.bodyMacs++;
   const mac = createHmac('sha256', key);
   for (const part of parts) mac.update(part);
   return mac.digest();
@@ -41,6 +46,8 @@ export function decodeBase64(text: string): Buffer | null {
   return Buffer.from(text, 'base64');
 }
 
+const FRESH: VerifyResult = { ok: true };
+
 /**
  * Checks a unix timestamp header value against `now`, in both directions, so a captured request
  * cannot be replayed later and a forged future timestamp buys no extra replay window.
@@ -59,5 +66,5 @@ export function checkTimestamp(
   if (Math.abs(now.getTime() / 1000 - seconds) > toleranceSeconds) {
     return rejectSignature(`${header}: timestamp ${text} is outside the ${toleranceSeconds} s tolerance`);
   }
-  return OK;
+  return FRESH;
 }

@@ -1,7 +1,7 @@
 // GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(body)>`. The prefix is required, so a
 // bare hex value (or the legacy sha1= header copied over) is refused rather than guessed at.
 import type { SignatureFormat } from '../types.ts';
-import { OK, decodeHex, digestMatches, headerValue, hmacSha256, missingHeader, rejectSignature } from './common.ts';
+import { signedBy, decodeHex, digestMatches, headerValue, hmacSha256, missingHeader, rejectSignature } from './common.ts';
 
 export const githubFormat: SignatureFormat = {
   name: 'github',
@@ -12,8 +12,9 @@ export const githubFormat: SignatureFormat = {
     if (!value.startsWith('sha256=')) return rejectSignature(`${header}: missing sha256= prefix`);
     const presented = decodeHex(value.slice('sha256='.length));
     if (presented === null) return rejectSignature(`${header}: signature is not hex`);
-    return digestMatches(hmacSha256(secret, request.rawBody), presented)
-      ? OK
+    const expected = hmacSha256(secret, request.rawBody);
+    return digestMatches(expected, presented)
+      ? signedBy(expected)
       : rejectSignature(`${header}: signature does not match`);
   },
 };

@@ -2,7 +2,7 @@
 // PagerDuty sends `v1=<hex>`, several comma-separated while a secret rotates; others send
 // `sha256=<hex>` or bare hex. Grafana, when a timestamp header is configured, signs `ts:body`.
 import type { SignatureFormat } from '../types.ts';
-import { OK, checkTimestamp, decodeHex, digestMatches, headerValue, hmacSha256, missingHeader, rejectSignature } from './common.ts';
+import { signedBy, checkTimestamp, decodeHex, digestMatches, headerValue, hmacSha256, missingHeader, rejectSignature } from './common.ts';
 
 export const hexFormat: SignatureFormat = {
   name: 'hex',
@@ -23,7 +23,7 @@ export const hexFormat: SignatureFormat = {
     }
 
     const candidates = value.split(',').map((c) => c.trim().replace(/^(?:v1|sha256)=/i, ''));
-    if (candidates.some((c) => digestMatches(expected, decodeHex(c)))) return OK;
+    if (candidates.some((c) => digestMatches(expected, decodeHex(c)))) return signedBy(expected);
     return rejectSignature(
       candidates.every((c) => decodeHex(c) === null) ? `${header}: signature is not hex` : `${header}: signature does not match`,
     );

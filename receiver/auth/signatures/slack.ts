@@ -1,7 +1,7 @@
 // Slack: `X-Slack-Signature: v0=<hex>` over `v0:${timestamp}:${rawBody}`, timestamp in
 // `X-Slack-Request-Timestamp` (unix seconds).
 import type { SignatureFormat } from '../types.ts';
-import { OK, checkTimestamp, decodeHex, digestMatches, headerValue, hmacSha256, missingHeader, rejectSignature } from './common.ts';
+import { signedBy, checkTimestamp, decodeHex, digestMatches, headerValue, hmacSha256, missingHeader, rejectSignature } from './common.ts';
 
 export const slackFormat: SignatureFormat = {
   name: 'slack',
@@ -18,8 +18,9 @@ export const slackFormat: SignatureFormat = {
     const fresh = checkTimestamp(timestampHeader, timestamp, now, toleranceSeconds);
     if (!fresh.ok) return fresh;
 
-    return digestMatches(hmacSha256(secret, `v0:${timestamp}:`, request.rawBody), presented)
-      ? OK
+    const expected = hmacSha256(secret, `v0:${timestamp}:`, request.rawBody);
+    return digestMatches(expected, presented)
+      ? signedBy(expected)
       : rejectSignature(`${header}: signature does not match`);
   },
 };

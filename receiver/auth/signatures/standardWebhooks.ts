@@ -4,7 +4,7 @@
 // svix's own `svix-*` header names are accepted when the `webhook-*` signature header is absent.
 import type { SignatureFormat, UnverifiedRequest } from '../types.ts';
 import {
-  OK, checkTimestamp, decodeBase64, digestMatches, headerValue, hmacSha256, missingHeader, rejectSignature,
+  signedBy, checkTimestamp, decodeBase64, digestMatches, headerValue, hmacSha256, missingHeader, rejectSignature,
 } from './common.ts';
 
 const DEFAULT_HEADER = 'webhook-signature';
@@ -42,7 +42,7 @@ export const standardWebhooksFormat: SignatureFormat = {
     for (const entry of value.split(/\s+/)) {
       const comma = entry.indexOf(',');
       if (comma < 0 || entry.slice(0, comma) !== 'v1') continue; // other versions (e.g. v1a) are not HMAC
-      if (digestMatches(expected, decodeBase64(entry.slice(comma + 1)))) return OK;
+      if (digestMatches(expected, decodeBase64(entry.slice(comma + 1)))) return signedBy(expected);
     }
     return rejectSignature(`${names.signature}: no v1 signature matches`);
   },

@@ -2,7 +2,7 @@
 // The HMAC key is the whole secret string, `whsec_` prefix included, exactly as stripe-node does.
 // v0 (test-mode legacy scheme) is ignored; any v1 may match (Stripe sends one per live secret).
 import type { SignatureFormat } from '../types.ts';
-import { OK, checkTimestamp, decodeHex, digestMatches, headerValue, hmacSha256, missingHeader, rejectSignature } from './common.ts';
+import { signedBy, checkTimestamp, decodeHex, digestMatches, headerValue, hmacSha256, missingHeader, rejectSignature } from './common.ts';
 
 export const stripeFormat: SignatureFormat = {
   name: 'stripe',
@@ -29,7 +29,7 @@ export const stripeFormat: SignatureFormat = {
 
     const expected = hmacSha256(secret, `${timestamp}.`, request.rawBody);
     return v1.some((sig) => digestMatches(expected, decodeHex(sig)))
-      ? OK
+      ? signedBy(expected)
       : rejectSignature(`${header}: no v1 signature matches`);
   },
 };

@@ -3,6 +3,7 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import {
   Button,
+  Dialog,
   FieldError,
   Header,
   Input,
@@ -10,9 +11,12 @@ import {
   ListBox,
   ListBoxItem,
   ListBoxSection,
+  Modal,
+  ModalOverlay,
   Popover,
   Select,
   SelectValue,
+  Heading,
   Text,
   TextArea,
   TextField,
@@ -125,7 +129,8 @@ export function CopyButton({ id, text, label }: { id: string; text: string; labe
     <Button
       id={id}
       className="btn btn-small"
-      aria-label={label ?? t('common.copy')}
+      // the visible word is in the accessible name, also while it reads "Copied" (WCAG 2.5.3)
+      aria-label={copied ? t('common.copied') : (label ?? t('common.copy'))}
       onPress={async () => {
         try {
           await navigator.clipboard.writeText(text);
@@ -257,5 +262,153 @@ export function SelectField({
         </ListBox>
       </Popover>
     </Select>
+  );
+}
+
+/** A labelled value shown in full (`id` is the element whose text is the value) with its copy button (`<id>-copy`). */
+export function CopyableValue({ id, label, value, copyLabel }: { id: string; label: string; value: string; copyLabel: string }) {
+  return (
+    <div>
+      <div className="label">{label}</div>
+      <div className="copy-row">
+        <code id={id} className="secret-box" translate="no">
+          {value}
+        </code>
+        <CopyButton id={`${id}-copy`} text={value} label={copyLabel} />
+      </div>
+    </div>
+  );
+}
+
+/** JSON (or text) as it was sent or received, pretty-printed, never translated. */
+export function JsonBlock({ value, id, tall = true }: { value: unknown; id?: string; tall?: boolean }) {
+  return (
+    <pre className={tall ? 'code code-tall' : 'code'} translate="no" id={id}>
+      {typeof value === 'string' ? value : JSON.stringify(value, null, 2)}
+    </pre>
+  );
+}
+
+/** HTTP headers as a compact name → value table (multi-valued headers joined). */
+export function HeadersTable({ headers, id }: { headers: Record<string, unknown> | null | undefined; id?: string }) {
+  return (
+    <table className="table table-compact" id={id}>
+      <tbody>
+        {Object.entries(headers ?? {}).map(([name, value]) => (
+          <tr key={name}>
+            <th scope="row" translate="no" className="mono">
+              {name}
+            </th>
+            <td translate="no" className="mono break">
+              {Array.isArray(value) ? value.join(', ') : String(value)}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/**
+ * The side drawer a log opens one row in (inbound and outbound deliveries): a titled dialog at the
+ * right edge with a close button (`<closeId>`); Escape and a click outside close it too.
+ */
+export function Drawer({ id, title, closeId, onClose, children }: { id: string; title: string; closeId: string; onClose: () => void; children: ReactNode }) {
+  const { t } = useTranslation();
+  return (
+    <ModalOverlay isOpen isDismissable onOpenChange={(o) => !o && onClose()} className="overlay overlay-drawer">
+      <Modal className="drawer">
+        <Dialog className="dialog drawer-dialog" id={id} aria-labelledby={`${id}-title`}>
+          <div className="drawer-head">
+            <Heading slot="title" id={`${id}-title`}>
+              {title}
+            </Heading>
+            <Button id={closeId} className="btn-icon" onPress={onClose} aria-label={t('common.close')}>
+              ×
+            </Button>
+          </div>
+          {children}
+        </Dialog>
+      </Modal>
+    </ModalOverlay>
+  );
+}
+
+/** A modal dialog with its title (`<id>-title`); `size` picks the width. Escape and a click outside close it unless `isDismissable` is false. */
+export function ModalDialog({ id, title, size, isDismissable = true, onClose, role, children }: {
+  id: string;
+  title: ReactNode;
+  size?: 'small' | 'wide';
+  isDismissable?: boolean;
+  onClose?: () => void;
+  role?: 'dialog' | 'alertdialog';
+  children: ReactNode;
+}) {
+  return (
+    <ModalOverlay isOpen isDismissable={isDismissable} onOpenChange={(open) => !open && onClose?.()} className="overlay">
+      <Modal className={size ? `modal modal-${size}` : 'modal'}>
+        <Dialog className="dialog" id={id} role={role ?? 'dialog'} aria-labelledby={`${id}-title`}>
+          <Heading slot="title" id={`${id}-title`}>
+            {title}
+          </Heading>
+          {children}
+        </Dialog>
+      </Modal>
+    </ModalOverlay>
+  );
+}
+
+/** "Are you sure?": a small alert dialog with what will happen, the error if it failed, Cancel and the action. */
+export function ConfirmDialog({ id, title, body, children, confirmLabel, confirmId, cancelId, onConfirm, onCancel, isPending, error, danger }: {
+  id: string;
+  title: string;
+  body: ReactNode;
+  children?: ReactNode;
+  confirmLabel: string;
+  confirmId: string;
+  cancelId: string;
+  onConfirm: () => void;
+  onCancel: () => void;
+  isPending?: boolean;
+  error?: unknown;
+  danger?: boolean;
+}) {
+  const { t } = useTranslation();
+  return (
+    <ModalDialog id={id} title={title} size="small" role="alertdialog" onClose={onCancel}>
+      <p>{body}</p>
+      {children}
+      {error ? <p className="error-text">{errorText(t, error)}</p> : null}
+      <div className="dialog-actions">
+        <Button id={cancelId} className="btn" onPress={onCancel}>
+          {t('common.cancel')}
+        </Button>
+        <Button id={confirmId} className={danger ? 'btn btn-danger' : 'btn btn-primary'} onPress={onConfirm} isDisabled={isPending ?? false}>
+          {confirmLabel}
+        </Button>
+      </div>
+    </ModalDialog>
+  );
+}
+
+/** Under a log: "Showing n of m" and, while there is more, the button that loads the next page. */
+export function LogPager({ summary, moreId, moreLabel, hasMore, isLoadingMore, onMore }: {
+  summary: string;
+  moreId: string;
+  moreLabel: string;
+  hasMore: boolean;
+  isLoadingMore: boolean;
+  onMore: () => void;
+}) {
+  const { t } = useTranslation();
+  return (
+    <div className="pager">
+      <span className="muted small">{summary}</span>
+      {hasMore && (
+        <Button id={moreId} className="btn" onPress={onMore} isDisabled={isLoadingMore}>
+          {isLoadingMore ? t('common.loading') : moreLabel}
+        </Button>
+      )}
+    </div>
   );
 }

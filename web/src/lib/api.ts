@@ -41,6 +41,9 @@ export function setUnauthenticatedHandler(handler: () => void): void {
 
 const TIMEOUT_MS = 15_000;
 
+/** How often the delivery logs (inbound and outbound) poll for new rows and status changes; the README says why polling. */
+export const LOG_POLL_MS = 1_500;
+
 async function request(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   if (init.json !== undefined) headers.set('content-type', 'application/json');

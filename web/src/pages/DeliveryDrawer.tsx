@@ -2,21 +2,13 @@
 // Replay with a confirmation, then a link to the new delivery; the replays of this one.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Button, Dialog, Heading, Label, Link, Modal, ModalOverlay, Radio, RadioGroup, Switch, Tab, TabList, TabPanel, Tabs } from 'react-aria-components';
+import { Button, Label, Link, Radio, RadioGroup, Switch, Tab, TabList, TabPanel, Tabs } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { Chip, ErrorState, Loading, RelTime, errorText, notify } from '../components/ui.tsx';
+import { Chip, ConfirmDialog, Drawer, ErrorState, HeadersTable, JsonBlock, Loading, RelTime, errorText, notify } from '../components/ui.tsx';
 import { graphql } from '../lib/api.ts';
 import { DELIVERY_QUERY, REPLAY_DELIVERY, USE_AS_SAMPLE, type DeliveryDetail } from '../lib/queries.ts';
 import { OutcomeText, statusTone } from './DeliveryLog.tsx';
 import { usePermissions } from './Shell.tsx';
-
-function Json({ value, id }: { value: unknown; id?: string }) {
-  return (
-    <pre className="code code-tall" translate="no" id={id}>
-      {typeof value === 'string' ? value : JSON.stringify(value, null, 2)}
-    </pre>
-  );
-}
 
 export function DeliveryDrawer({ deliveryId, hrefFor, onClose }: { deliveryId: string; hrefFor: (id: string) => string; onClose: () => void }) {
   const { t } = useTranslation();
@@ -53,17 +45,7 @@ export function DeliveryDrawer({ deliveryId, hrefFor, onClose }: { deliveryId: s
   });
   const d = delivery.data;
   return (
-    <ModalOverlay isOpen isDismissable onOpenChange={(o) => !o && onClose()} className="overlay overlay-drawer">
-      <Modal className="drawer">
-        <Dialog className="dialog drawer-dialog" id="delivery-drawer" aria-labelledby="delivery-title">
-          <div className="drawer-head">
-            <Heading slot="title" id="delivery-title">
-              {t('drawer.title')}
-            </Heading>
-            <Button id="delivery-close" className="btn-icon" onPress={onClose} aria-label={t('common.close')}>
-              ×
-            </Button>
-          </div>
+    <Drawer id="delivery-drawer" title={t('drawer.title')} closeId="delivery-close" onClose={onClose}>
           {delivery.isPending ? (
             <Loading label={t('common.loading')} />
           ) : delivery.isError ? (
@@ -165,32 +147,19 @@ export function DeliveryDrawer({ deliveryId, hrefFor, onClose }: { deliveryId: s
                       {t('drawer.raw')}
                     </Switch>
                   </div>
-                  <Json id="delivery-body" value={raw ? (d.requestBodyText ?? JSON.stringify(d.requestBody)) : (d.requestBody ?? d.requestBodyText ?? '')} />
+                  <JsonBlock id="delivery-body" value={raw ? (d.requestBodyText ?? JSON.stringify(d.requestBody)) : (d.requestBody ?? d.requestBodyText ?? '')} />
                 </TabPanel>
                 <TabPanel id="headers" className="tab-panel">
-                  <table className="table table-compact">
-                    <tbody>
-                      {Object.entries(d.requestHeaders ?? {}).map(([name, value]) => (
-                        <tr key={name}>
-                          <th scope="row" translate="no" className="mono">
-                            {name}
-                          </th>
-                          <td translate="no" className="mono break">
-                            {Array.isArray(value) ? value.join(', ') : String(value)}
-                          </td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
+                  <HeadersTable headers={d.requestHeaders} />
                 </TabPanel>
                 <TabPanel id="response" className="tab-panel">
                   <p>
                     {t('drawer.httpAnswer')} <strong translate="no">{d.responseStatus ?? '—'}</strong>
                   </p>
-                  <Json value={d.responseBody ?? ''} />
+                  <JsonBlock value={d.responseBody ?? ''} />
                 </TabPanel>
                 <TabPanel id="outcome" className="tab-panel">
-                  {d.handlerOutcome ? <Json value={d.handlerOutcome} /> : <p className="muted">{t('drawer.noOutcome')}</p>}
+                  {d.handlerOutcome ? <JsonBlock value={d.handlerOutcome} /> : <p className="muted">{t('drawer.noOutcome')}</p>}
                   {d.workflowRuns.nodes.length > 0 && (
                     <p>
                       {t('drawer.workflowRun')} <code translate="no">{d.workflowRuns.nodes[0]!.runId}</code> ·{' '}
@@ -228,36 +197,30 @@ export function DeliveryDrawer({ deliveryId, hrefFor, onClose }: { deliveryId: s
               </section>
             </>
           )}
-        </Dialog>
-      </Modal>
       {confirming && (
-        <ModalOverlay isOpen isDismissable onOpenChange={(o) => !o && setConfirming(false)} className="overlay">
-          <Modal className="modal modal-small">
-            <Dialog className="dialog" id="replay-confirm-dialog" role="alertdialog">
-              <Heading slot="title">{t('drawer.replayConfirmTitle')}</Heading>
-              <p>{t('drawer.replayConfirmBody')}</p>
-              <RadioGroup className="radio-group" value={configuration} onChange={(v) => setConfiguration(v as 'CURRENT' | 'DISPATCHED')} id="delivery-replay-configuration">
-                <Label className="field-label">{t('drawer.replayWith')}</Label>
-                <Radio value="CURRENT" className="radio" id="delivery-replay-current">
-                  {t('drawer.replayCurrent')}
-                </Radio>
-                <Radio value="DISPATCHED" className="radio" id="delivery-replay-dispatched" isDisabled={d?.configVersion === null || d?.configVersion === undefined}>
-                  {t('drawer.replayDispatched', { version: d?.configVersion ?? '—' })}
-                </Radio>
-              </RadioGroup>
-              {replay.isError && <p className="error-text">{errorText(t, replay.error)}</p>}
-              <div className="dialog-actions">
-                <Button id="delivery-replay-cancel" className="btn" onPress={() => setConfirming(false)}>
-                  {t('common.cancel')}
-                </Button>
-                <Button id="delivery-replay-confirm" className="btn btn-primary" onPress={() => replay.mutate()} isDisabled={replay.isPending}>
-                  {t('drawer.replayConfirm')}
-                </Button>
-              </div>
-            </Dialog>
-          </Modal>
-        </ModalOverlay>
+        <ConfirmDialog
+          id="replay-confirm-dialog"
+          title={t('drawer.replayConfirmTitle')}
+          body={t('drawer.replayConfirmBody')}
+          confirmLabel={t('drawer.replayConfirm')}
+          confirmId="delivery-replay-confirm"
+          cancelId="delivery-replay-cancel"
+          onConfirm={() => replay.mutate()}
+          onCancel={() => setConfirming(false)}
+          isPending={replay.isPending}
+          error={replay.isError ? replay.error : null}
+        >
+          <RadioGroup className="radio-group" value={configuration} onChange={(v) => setConfiguration(v as 'CURRENT' | 'DISPATCHED')} id="delivery-replay-configuration">
+            <Label className="field-label">{t('drawer.replayWith')}</Label>
+            <Radio value="CURRENT" className="radio" id="delivery-replay-current">
+              {t('drawer.replayCurrent')}
+            </Radio>
+            <Radio value="DISPATCHED" className="radio" id="delivery-replay-dispatched" isDisabled={d?.configVersion === null || d?.configVersion === undefined}>
+              {t('drawer.replayDispatched', { version: d?.configVersion ?? '—' })}
+            </Radio>
+          </RadioGroup>
+        </ConfirmDialog>
       )}
-    </ModalOverlay>
+    </Drawer>
   );
 }

@@ -6,8 +6,8 @@ import { useState } from 'react';
 import { Button, Dialog, Heading, Link, Modal, ModalOverlay, ProgressBar } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
-import { Chip, EmptyState, ErrorState, Field, Loading, RelTime, SelectField, errorText, type ChipTone } from '../components/ui.tsx';
-import { graphql } from '../lib/api.ts';
+import { Chip, EmptyState, ErrorState, Field, Loading, LogPager, RelTime, SelectField, errorText, type ChipTone } from '../components/ui.tsx';
+import { LOG_POLL_MS, graphql } from '../lib/api.ts';
 import { summarizeOutcome } from '../lib/outcome.ts';
 import { DELIVERIES_QUERY, type DeliveryRow } from '../lib/queries.ts';
 import { DeliveryDrawer } from './DeliveryDrawer.tsx';
@@ -15,7 +15,6 @@ import { useWebhooks } from './InboundList.tsx';
 import { usePermissions } from './Shell.tsx';
 
 const PAGE = 25;
-export const POLL_MS = 1_500;
 
 export function statusTone(status: string): ChipTone {
   return status === 'dispatched' ? 'ok' : status === 'failed' ? 'bad' : status === 'pending' ? 'info' : 'muted';
@@ -187,7 +186,7 @@ export function DeliveryLog() {
     initialPageParam: null as string | null,
     getNextPageParam: (last) => (last.pageInfo.hasNextPage ? last.pageInfo.endCursor : undefined),
     // new deliveries and status changes show without a reload; paused while the tab is hidden
-    refetchInterval: POLL_MS,
+    refetchInterval: LOG_POLL_MS,
     staleTime: 0,
   });
   const rows = deliveries.data?.pages.flatMap((p) => p.nodes) ?? [];
@@ -294,14 +293,14 @@ export function DeliveryLog() {
               </tbody>
             </table>
           </div>
-          <div className="pager">
-            <span className="muted small">{t('log.showing', { shown: rows.length, total })}</span>
-            {deliveries.hasNextPage && (
-              <Button id="delivery-more" className="btn" onPress={() => void deliveries.fetchNextPage()} isDisabled={deliveries.isFetchingNextPage}>
-                {deliveries.isFetchingNextPage ? t('common.loading') : t('log.more')}
-              </Button>
-            )}
-          </div>
+          <LogPager
+            summary={t('log.showing', { shown: rows.length, total })}
+            moreId="delivery-more"
+            moreLabel={t('log.more')}
+            hasMore={deliveries.hasNextPage}
+            isLoadingMore={deliveries.isFetchingNextPage}
+            onMore={() => void deliveries.fetchNextPage()}
+          />
         </>
       )}
       {openId && <DeliveryDrawer deliveryId={openId} hrefFor={hrefFor} onClose={() => setFilter('delivery', '')} />}

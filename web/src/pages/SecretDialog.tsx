@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Button, Dialog, Heading, Modal, ModalOverlay } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { CopyButton } from '../components/ui.tsx';
+import { CopyButton, CopyableValue } from '../components/ui.tsx';
 import { DEFAULT_SIGNATURE_HEADER, EXAMPLE_BODY, curlCommand, signRequest, type AuthSettings } from '../lib/curl.ts';
 import { intlLocale } from '../lib/i18n.ts';
 import { formatExact } from '../lib/time.ts';
@@ -93,20 +93,5 @@ export function SecretDialog({ shown, onClose }: { shown: ShownSecret; onClose: 
         </Dialog>
       </Modal>
     </ModalOverlay>
-  );
-}
-
-/** A labelled value shown in full (`id` is the element whose text is the value) with its copy button (`<id>-copy`). */
-function CopyableValue({ id, label, value, copyLabel }: { id: string; label: string; value: string; copyLabel: string }) {
-  return (
-    <div>
-      <div className="label">{label}</div>
-      <div className="copy-row">
-        <code id={id} className="secret-box" translate="no">
-          {value}
-        </code>
-        <CopyButton id={`${id}-copy`} text={value} label={copyLabel} />
-      </div>
-    </div>
   );
 }

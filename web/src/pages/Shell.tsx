@@ -1,5 +1,5 @@
-// Settings → Webhooks: the header, the Inbound | Outbound tabs (the structure is final; Outbound
-// is filled by its own issue), and the Inbound tab's pages: webhooks, delivery log, rejections.
+// Settings → Webhooks: the header, the Inbound | Outbound tabs, and the Inbound tab's pages:
+// webhooks, delivery log, rejections. The Outbound tab's pages are a lazy chunk (pages/outbound/).
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, lazy, Suspense, useContext } from 'react';
 import { Button, Link, Tab, TabList, TabPanel, Tabs } from 'react-aria-components';
@@ -11,6 +11,7 @@ import { InboundList } from './InboundList.tsx';
 
 const DeliveryLog = lazy(() => import('./DeliveryLog.tsx').then((m) => ({ default: m.DeliveryLog })));
 const Rejections = lazy(() => import('./Rejections.tsx').then((m) => ({ default: m.Rejections })));
+const OutboundPages = lazy(() => import('./outbound/OutboundPages.tsx').then((m) => ({ default: m.OutboundPages })));
 
 export interface Permissions {
   can(permission: string): boolean;
@@ -86,6 +87,16 @@ export function SettingsShell({ session }: { session: SignedIn }) {
   } else {
     inbound = <InboundPages />;
   }
+  // outbound webhooks do not depend on the inbound flag
+  const outbound = permissions.isPending ? (
+    <Loading label={t('common.loading')} />
+  ) : permissions.isError ? (
+    <ErrorState error={permissions.error} onRetry={() => void permissions.refetch()} />
+  ) : (
+    <Suspense fallback={<Loading label={t('common.loading')} />}>
+      <OutboundPages />
+    </Suspense>
+  );
 
   return (
     <PermissionsContext.Provider value={can}>
@@ -126,9 +137,7 @@ export function SettingsShell({ session }: { session: SignedIn }) {
             {inbound}
           </TabPanel>
           <TabPanel id="outbound" className="tab-panel">
-            <EmptyState title={t('outbound.title')}>
-              <p>{t('outbound.body')}</p>
-            </EmptyState>
+            {outbound}
           </TabPanel>
         </Tabs>
       </main>
