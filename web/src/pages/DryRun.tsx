@@ -33,8 +33,10 @@ export function TestInputPicker({ value, onChange, deliveries, hasSample }: { va
   const locale = intlLocale();
   const choices = [
     ...(hasSample ? [{ id: SAMPLE_INPUT, label: t('dryRun.sample') }] : []),
+    // raw: the label carries a time formatted by Intl (the browser's locale, not a string of ours)
     ...deliveries.map((d) => ({
       id: d.deliveryId,
+      raw: true,
       label: t('dryRun.delivery', { status: t(`dispatch.${d.dispatchStatus}`, { defaultValue: d.dispatchStatus }), time: formatExact(d.receivedAt, locale), kind: d.isTest ? t('dryRun.test') : d.isReplay ? t('dryRun.replay') : '' }),
     })),
   ];
