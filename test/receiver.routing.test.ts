@@ -184,14 +184,18 @@ describe('indistinguishable 401s', () => {
     const body = sample('alertmanager-alert.firing.json');
     const h = await hook('flooded');
     const url = at(server.url, 'acme', 'flooded');
+    const began = performance.now();
     const answers = await Promise.all(Array.from({ length: 40 }, () => send(url, body, 'not-the-secret')));
+    const floodMs = performance.now() - began;
     expect(answers.map((r) => r.status)).toEqual(Array(40).fill(401));
     const rows = await waitFor(async () => {
       const { rows } = await db.pool.query(
         `select repeat_count, received_at, last_received_at from intake.inbound_webhook_auth_rejections where inbound_webhook_id = $1`, [h.id]);
       return rows.reduce((n, r) => n + r.repeat_count, 0) === 40 ? rows : undefined;
     }, 3000, 'the 40 rejections to be recorded');
-    expect(rows.length).toBeLessThan(10);
+    // One row per distinct rejection per flush (250 ms, server/runtime.ts): a flood that took
+    // longer on a busy machine spans more flushes, never more rows than that.
+    expect(rows.length).toBeLessThanOrEqual(Math.min(20, Math.ceil(floodMs / 250) + 1));
     for (const r of rows) expect(r.last_received_at.getTime()).toBeGreaterThanOrEqual(r.received_at.getTime());
 
     const { rows: [t] } = await db.pool.query(`select tenant from psa.tenants where slug = 'acme'`);
