@@ -63,7 +63,71 @@ export const SET_ACTIVE = `mutation SetActive($id: UUID!, $active: Boolean!) {
   setInboundWebhookActive(input: { inboundWebhookId: $id, active: $active }) { clientMutationId }
 }`;
 export const DELETE_WEBHOOK = `mutation Delete($id: UUID!) { deleteInboundWebhook(input: { inboundWebhookId: $id }) { clientMutationId } }`;
-export const START_CAPTURE = `mutation Capture($id: UUID!) { startSampleCapture(input: { inboundWebhookId: $id, minutes: 5 }) { clientMutationId } }`;
+export const START_CAPTURE = `mutation Capture($id: UUID!) { startSampleCapture(input: { inboundWebhookId: $id, minutes: 5 }) { inboundWebhook { sampleCaptureUntil } } }`;
+export const CLEAR_SAMPLE = `mutation ClearSample($id: UUID!) { clearSample(input: { inboundWebhookId: $id }) { clientMutationId } }`;
+export const USE_AS_SAMPLE = `mutation UseAsSample($id: UUID!) { useDeliveryAsSample(input: { deliveryId: $id }) { inboundWebhook { inboundWebhookId sampleCapturedAt } } }`;
+
+/** The sample and its capture window, re-read while a capture is open (the tree fills in without reload). */
+export interface WebhookSample {
+  samplePayload: unknown;
+  sampleCapturedAt: string | null;
+  sampleCaptureUntil: string | null;
+}
+export const WEBHOOK_SAMPLE_QUERY = `query WebhookSample($id: UUID!) {
+  inboundWebhook(inboundWebhookId: $id) { samplePayload sampleCapturedAt sampleCaptureUntil }
+}`;
+
+/** The dry run (CONTRACT-mapping.md): the draft handler evaluated as the worker would, rolled back. */
+export interface MappingPreviewField {
+  name: string;
+  expression: string | null;
+  value: unknown;
+  valueType: string | null;
+  problem: string | null;
+  severity: 'warning' | 'error' | null;
+}
+export interface MappingPreview {
+  source: 'sample' | 'delivery' | 'body';
+  deliveryId: string | null;
+  input: unknown;
+  fields: MappingPreviewField[];
+  outcome: string;
+  summary: string;
+  ok: boolean;
+  envelope: unknown;
+}
+export const PREVIEW_MAPPING = `query PreviewMapping($input: PreviewMappingInput!) {
+  previewMapping(input: $input) { source deliveryId input outcome summary ok envelope fields { name expression value valueType problem severity } }
+}`;
+
+/** The test inputs a dry run can use: this webhook's last 50 deliveries. */
+export interface TestDelivery {
+  deliveryId: string;
+  receivedAt: string;
+  dispatchStatus: string;
+  isTest: boolean;
+  isReplay: boolean;
+  requestBody: unknown;
+}
+export const TEST_DELIVERIES_QUERY = `query TestDeliveries($id: UUID!) {
+  inboundWebhookDeliveries(first: 50, condition: { inboundWebhookId: $id }, orderBy: [RECEIVED_AT_DESC, DELIVERY_ID_DESC]) {
+    nodes { deliveryId receivedAt dispatchStatus isTest isReplay requestBody }
+  }
+}`;
+
+export interface WebhookVersion {
+  version: number;
+  createdAt: string;
+  createdBy: string | null;
+  changes: string[];
+  config: Record<string, unknown>;
+}
+export const VERSIONS_QUERY = `query Versions($id: UUID!) {
+  inboundWebhook(inboundWebhookId: $id) { currentVersion versions(first: 50) { version createdAt createdBy changes config } }
+}`;
+export const RESTORE_VERSION = `mutation RestoreVersion($id: UUID!, $version: Int!) {
+  restoreInboundWebhookVersion(input: { inboundWebhookId: $id, version: $version }) { inboundWebhook { inboundWebhookId } }
+}`;
 export const SEND_TEST = `mutation SendTest($id: UUID!, $body: JSON!) {
   sendTestDelivery(input: { inboundWebhookId: $id, body: $body }) { inboundWebhookDelivery { deliveryId } }
 }`;
@@ -107,6 +171,8 @@ export interface DeliveryDetail extends DeliveryRow {
   dispatchedAt: string | null;
   idempotencyKey: string | null;
   duplicateOf: string | null;
+  /** the configuration version it was dispatched with (null until dispatched) */
+  configVersion: number | null;
   inboundWebhook: { name: string; slug: string; handlerType: string } | null;
   replays: { nodes: { deliveryId: string; receivedAt: string; dispatchStatus: string }[] };
   workflowRuns: { nodes: { runId: string; status: string }[] };
@@ -116,15 +182,16 @@ export const DELIVERY_QUERY = `query Delivery($id: UUID!) {
   inboundWebhookDelivery(deliveryId: $id) {
     deliveryId inboundWebhookId receivedAt dispatchStatus responseStatus durationMs handlerOutcome errorMessage
     isReplay replayedFrom isTest requestMethod requestPath requestHeaders requestBody requestBodyText contentType
-    sourceIp userAgent authStatus retryCount responseBody dispatchedAt idempotencyKey duplicateOf
+    sourceIp userAgent authStatus retryCount responseBody dispatchedAt idempotencyKey duplicateOf configVersion
     inboundWebhook { name slug handlerType }
     replays(orderBy: RECEIVED_AT_DESC) { nodes { deliveryId receivedAt dispatchStatus } }
     workflowRuns { nodes { runId status } }
   }
 }`;
 
-export const REPLAY_DELIVERY = `mutation Replay($id: UUID!) {
-  replayInboundWebhookDelivery(input: { deliveryId: $id }) { inboundWebhookDelivery { deliveryId } }
+/** configuration: CURRENT (the default, as before) or DISPATCHED (the version the delivery was dispatched with) */
+export const REPLAY_DELIVERY = `mutation Replay($id: UUID!, $configuration: ReplayConfiguration) {
+  replayInboundWebhookDelivery(input: { deliveryId: $id, configuration: $configuration }) { inboundWebhookDelivery { deliveryId } }
 }`;
 
 export interface Rejection {

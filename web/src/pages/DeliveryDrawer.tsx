@@ -2,11 +2,11 @@
 // Replay with a confirmation, then a link to the new delivery; the replays of this one.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Button, Link, Switch, Tab, TabList, TabPanel, Tabs } from 'react-aria-components';
+import { Button, Label, Link, Radio, RadioGroup, Switch, Tab, TabList, TabPanel, Tabs } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { Chip, ConfirmDialog, Drawer, ErrorState, HeadersTable, JsonBlock, Loading, RelTime } from '../components/ui.tsx';
+import { Chip, ConfirmDialog, Drawer, ErrorState, HeadersTable, JsonBlock, Loading, RelTime, errorText, notify } from '../components/ui.tsx';
 import { graphql } from '../lib/api.ts';
-import { DELIVERY_QUERY, REPLAY_DELIVERY, type DeliveryDetail } from '../lib/queries.ts';
+import { DELIVERY_QUERY, REPLAY_DELIVERY, USE_AS_SAMPLE, type DeliveryDetail } from '../lib/queries.ts';
 import { OutcomeText, statusTone } from './DeliveryLog.tsx';
 import { usePermissions } from './Shell.tsx';
 
@@ -17,6 +17,7 @@ export function DeliveryDrawer({ deliveryId, hrefFor, onClose }: { deliveryId: s
   const [raw, setRaw] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const [replayed, setReplayed] = useState<string | null>(null);
+  const [configuration, setConfiguration] = useState<'CURRENT' | 'DISPATCHED'>('CURRENT');
   const delivery = useQuery({
     queryKey: ['delivery', deliveryId],
     queryFn: async () => (await graphql<{ inboundWebhookDelivery: DeliveryDetail | null }>(DELIVERY_QUERY, { id: deliveryId })).inboundWebhookDelivery,
@@ -24,7 +25,7 @@ export function DeliveryDrawer({ deliveryId, hrefFor, onClose }: { deliveryId: s
   });
   const replay = useMutation({
     mutationFn: async () =>
-      (await graphql<{ replayInboundWebhookDelivery: { inboundWebhookDelivery: { deliveryId: string } } }>(REPLAY_DELIVERY, { id: deliveryId }))
+      (await graphql<{ replayInboundWebhookDelivery: { inboundWebhookDelivery: { deliveryId: string } } }>(REPLAY_DELIVERY, { id: deliveryId, configuration }))
         .replayInboundWebhookDelivery.inboundWebhookDelivery.deliveryId,
     onSuccess: (id) => {
       setConfirming(false);
@@ -32,6 +33,15 @@ export function DeliveryDrawer({ deliveryId, hrefFor, onClose }: { deliveryId: s
       void queryClient.invalidateQueries({ queryKey: ['deliveries'] });
       void queryClient.invalidateQueries({ queryKey: ['delivery', deliveryId] });
     },
+  });
+  const useAsSample = useMutation({
+    mutationFn: () => graphql(USE_AS_SAMPLE, { id: deliveryId }),
+    onSuccess: () => {
+      notify(t('sample.usedAsSample'));
+      void queryClient.invalidateQueries({ queryKey: ['webhooks'] });
+      void queryClient.invalidateQueries({ queryKey: ['webhook-sample'] });
+    },
+    onError: (e) => notify(errorText(t, e), 'bad'),
   });
   const d = delivery.data;
   return (
@@ -66,6 +76,10 @@ export function DeliveryDrawer({ deliveryId, hrefFor, onClose }: { deliveryId: s
                   <dd translate="no">{d.durationMs === null ? '—' : `${d.durationMs} ms`}</dd>
                 </div>
                 <div>
+                  <dt>{t('drawer.configVersion')}</dt>
+                  <dd id="delivery-config-version">{d.configVersion === null ? t('drawer.notDispatched') : t('drawer.configVersionValue', { version: d.configVersion })}</dd>
+                </div>
+                <div>
                   <dt>{t('drawer.outcome')}</dt>
                   <dd>
                     <OutcomeText outcome={d.handlerOutcome} status={d.dispatchStatus} />
@@ -81,11 +95,18 @@ export function DeliveryDrawer({ deliveryId, hrefFor, onClose }: { deliveryId: s
                 </p>
               )}
               {d.isTest && <p className="callout callout-info">{t('drawer.isTest')}</p>}
-              {can('inbound_webhook:replay') && (
+              {(can('inbound_webhook:replay') || can('inbound_webhook:update')) && (
                 <div className="drawer-actions">
-                  <Button id="delivery-replay" className="btn" onPress={() => setConfirming(true)}>
-                    {t('drawer.replay')}
-                  </Button>
+                  {can('inbound_webhook:replay') && (
+                    <Button id="delivery-replay" className="btn" onPress={() => setConfirming(true)}>
+                      {t('drawer.replay')}
+                    </Button>
+                  )}
+                  {can('inbound_webhook:update') && d.requestBody !== null && (
+                    <Button id="delivery-use-as-sample" className="btn" onPress={() => useAsSample.mutate()} isDisabled={useAsSample.isPending}>
+                      {t('sample.useAsSample')}
+                    </Button>
+                  )}
                   {replayed && (
                     <span className="callout callout-ok" role="status">
                       {t('drawer.replayed')}{' '}
@@ -188,7 +209,17 @@ export function DeliveryDrawer({ deliveryId, hrefFor, onClose }: { deliveryId: s
           onCancel={() => setConfirming(false)}
           isPending={replay.isPending}
           error={replay.isError ? replay.error : null}
-        />
+        >
+          <RadioGroup className="radio-group" value={configuration} onChange={(v) => setConfiguration(v as 'CURRENT' | 'DISPATCHED')} id="delivery-replay-configuration">
+            <Label className="field-label">{t('drawer.replayWith')}</Label>
+            <Radio value="CURRENT" className="radio" id="delivery-replay-current">
+              {t('drawer.replayCurrent')}
+            </Radio>
+            <Radio value="DISPATCHED" className="radio" id="delivery-replay-dispatched" isDisabled={d?.configVersion === null || d?.configVersion === undefined}>
+              {t('drawer.replayDispatched', { version: d?.configVersion ?? '—' })}
+            </Radio>
+          </RadioGroup>
+        </ConfirmDialog>
       )}
     </Drawer>
   );

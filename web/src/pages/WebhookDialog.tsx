@@ -1,18 +1,30 @@
-// Create / edit a webhook, in the PRD's sections: Identity, Auth, Idempotency, Handler, Limits.
-// Each mapping is a plain input (`mapping-<field>`) in .mapping-fields, beside .sample-panel:
-// the JSONata editor and the sample tree (issue 12) drop into those two places.
+// Create / edit a webhook, in the PRD's sections: Identity, Auth, Idempotency, Handler, Limits,
+// History. Each mapping is a JSONata editor (`mapping-<field>`, CodeMirror, loaded with the
+// dialog's first editor) with its live preview, beside the sample tree; the test input picker
+// and the server's dry run sit above the fields, and saving a draft that fails its dry run asks first.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { Button, Dialog, Form, Heading, Modal, ModalOverlay, Switch } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { Chip, ErrorState, Field, Loading, SelectField } from '../components/ui.tsx';
+import { Chip, ErrorState, Field, Loading, SelectField, notify } from '../components/ui.tsx';
+import type { EditorHandle } from '../editor/ExpressionEditor.tsx';
+import type { FieldInfo } from '../editor/fieldCheck.ts';
+import { SampleTree } from '../editor/SampleTree.tsx';
+import { exampleOf } from '../editor/values.ts';
 import { ApiError, graphql } from '../lib/api.ts';
 import { DEFAULT_SIGNATURE_HEADER, type SignatureFormat } from '../lib/curl.ts';
 import { formFieldOf, messageWithoutPath } from '../lib/errorField.ts';
-import { CREATE_WEBHOOK, SLUG_TAKEN_QUERY, UPDATE_WEBHOOK, type InboundAction, type Webhook } from '../lib/queries.ts';
+import { CREATE_WEBHOOK, SLUG_TAKEN_QUERY, UPDATE_WEBHOOK, type InboundAction, type MappingPreview, type Webhook } from '../lib/queries.ts';
 import { HEADER_PATTERN, badCidrLines, cidrList, slugFromName, slugProblem } from '../lib/validate.ts';
 import { useRegistry } from './InboundList.tsx';
+import { DryRunResult, previewMapping, SAMPLE_INPUT, TestInputPicker, useTestDeliveries } from './DryRun.tsx';
+import { SamplePanel, useWebhookSample } from './SamplePanel.tsx';
 import type { ShownSecret } from './SecretDialog.tsx';
+import { usePermissions } from './Shell.tsx';
+import { VersionHistory } from './VersionHistory.tsx';
+
+const ExpressionEditor = lazy(() => import('../editor/ExpressionEditor.tsx').then((m) => ({ default: m.ExpressionEditor })));
+const IDEMPOTENCY_FIELD: FieldInfo = { name: 'idempotency', type: 'string', required: true };
 
 const SIGNATURE_FORMATS: SignatureFormat[] = ['hex', 'base64', 'github', 'stripe', 'slack', 'standard-webhooks'];
 const AUTH_TYPES = ['hmac_sha256', 'bearer', 'ip_allowlist', 'path_token'];
@@ -116,22 +128,50 @@ function focusField(key: string | null | undefined): void {
   });
 }
 
-const ENVELOPE = `{
-  "source": "<slug>",
-  "body": { … },
-  "headers": { "content-type": "application/json", … },
-  "verified": true,
-  "delivery_id": "…",
-  "idempotency_key": "…",
-  "received_at": "2026-05-11T14:02:14.123456Z"
-}`;
+/** The workflow envelope (PRD "Workflow Handler") around a body: what a run gets as `input`. */
+function envelopeFor(slug: string, body: unknown): Record<string, unknown> {
+  return {
+    source: slug || 'slug',
+    body,
+    headers: { 'content-type': 'application/json' },
+    verified: true,
+    delivery_id: '…',
+    idempotency_key: '…',
+    received_at: '2026-05-11T14:02:14.123456Z',
+  };
+}
+
+/** The first leaf path of a body, for the envelope card's example (input.body.<this>). */
+function firstLeaf(value: unknown, path = ''): string {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return path;
+  const [key, child] = Object.entries(value)[0] ?? [];
+  return key === undefined ? path : firstLeaf(child, path ? `${path}.${key}` : key);
+}
 
 export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhook | null; onClose: () => void; onCreated: (s: ShownSecret) => void }) {
   const { t } = useTranslation();
   const queryClient = useQueryClient();
   const registry = useRegistry();
   const creating = webhook === null;
+  const { can } = usePermissions();
   const [f, setF] = useState<FormState>(() => initialState(webhook));
+  const sample = useWebhookSample(webhook);
+  const samplePayload = sample.data?.samplePayload ?? null;
+  const hasSample = samplePayload !== null && samplePayload !== undefined;
+  const deliveries = useTestDeliveries(webhook?.inboundWebhookId);
+  const [testInput, setTestInput] = useState<string>('');
+  // the sample when there is one, else the newest delivery; a capture that lands switches to it
+  const chosenInput = testInput || (hasSample ? SAMPLE_INPUT : (deliveries.data?.[0]?.deliveryId ?? ''));
+  const testBody = chosenInput === SAMPLE_INPUT ? samplePayload : deliveries.data?.find((d) => d.deliveryId === chosenInput)?.requestBody;
+  const hasTestBody = testBody !== null && testBody !== undefined;
+  const focused = useRef<EditorHandle | null>(null);
+  const [dryRun, setDryRun] = useState<{ key: string; result: MappingPreview } | null>(null);
+  const [confirmSave, setConfirmSave] = useState<MappingPreview | null>(null);
+  // a sample that lands is also a new delivery: both the input and the picker's list follow it
+  useEffect(() => {
+    if (sample.data?.sampleCapturedAt && hasSample) setTestInput((v) => (v && v !== SAMPLE_INPUT ? v : SAMPLE_INPUT));
+    void queryClient.invalidateQueries({ queryKey: ['test-deliveries'] });
+  }, [sample.data?.sampleCapturedAt, hasSample, queryClient]);
   const [slugTouched, setSlugTouched] = useState(!creating);
   const [submitted, setSubmitted] = useState(false);
   const [serverError, setServerError] = useState<ApiError | Error | null>(null);
@@ -198,6 +238,14 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
     return submitted ? (problems[key] ?? null) : null;
   };
 
+  const draftKey = JSON.stringify(handlerInput(f, action));
+  const runDryRun = useMutation({
+    mutationFn: () => previewMapping(webhook!.inboundWebhookId, handlerInput(f, action), chosenInput),
+    onSuccess: (result) => setDryRun({ key: draftKey, result }),
+    onError: (error) => setServerError(error),
+  });
+  const dryRunNow = dryRun && dryRun.key === draftKey ? dryRun.result : null;
+
   const save = useMutation({
     mutationFn: async () => {
       const common = {
@@ -238,8 +286,31 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
       focusField(first);
       return;
     }
+    void saveAfterDryRun();
+  };
+
+  /** Saves, unless the draft fails its dry run on the chosen input: then asks first. */
+  const saveAfterDryRun = async () => {
+    if (!creating && f.handlerType === 'direct_action' && chosenInput && hasTestBody) {
+      try {
+        const result = await previewMapping(webhook.inboundWebhookId, handlerInput(f, action), chosenInput);
+        setDryRun({ key: draftKey, result });
+        if (!result.ok) {
+          setConfirmSave(result);
+          return;
+        }
+      } catch {
+        // no verdict (the dry run itself failed): the server still validates the save
+      }
+    }
     save.mutate();
   };
+  const insertPath = (path: string) => {
+    if (focused.current) focused.current.insert(path);
+    else notify(t('sample.pickHint'));
+  };
+  const sampleField = (field: InboundAction['targetFields'][number]): FieldInfo => ({ name: field.name, type: field.type, required: field.required, enumValues: field.enumValues });
+  const editorFallback = <div className="expr-loading" aria-hidden="true" />;
 
   const actionChoices = actions.map((a) => ({ id: a.name, label: a.displayName, raw: true, section: t(`entity.${a.entityType}`, { defaultValue: a.entityType }) }));
   const generalError = serverError && !serverField ? serverError : null;
@@ -347,16 +418,44 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
                     onChange={(v) => set('idempotencyType')(v as FormState['idempotencyType'])}
                     choices={(['none', 'header', 'jsonata'] as const).map((k) => ({ id: k, label: t(`idempotency.${k}`) }))}
                   />
-                  {f.idempotencyType !== 'none' && (
+                  {f.idempotencyType === 'header' && (
                     <Field
                       id="webhook-idempotency-value"
-                      label={f.idempotencyType === 'header' ? t('form.idempotencyHeader') : t('form.idempotencyExpression')}
+                      label={t('form.idempotencyHeader')}
                       value={f.idempotencyValue}
                       onChange={set('idempotencyValue')}
-                      placeholder={f.idempotencyType === 'header' ? 'x-github-delivery' : 'groupKey & status'}
+                      placeholder="x-github-delivery"
                       error={errorOf('idempotencyValue')}
                       mono
                     />
+                  )}
+                  {f.idempotencyType === 'jsonata' && (
+                    <div className="field field-expr">
+                      <span className="field-label" id="webhook-idempotency-label">
+                        {t('form.idempotencyExpression')}
+                      </span>
+                      <Suspense fallback={editorFallback}>
+                        <ExpressionEditor
+                          id="webhook-idempotency-value"
+                          previewId="preview-idempotency"
+                          label={t('form.idempotencyExpression')}
+                          value={f.idempotencyValue}
+                          onChange={set('idempotencyValue')}
+                          input={testBody}
+                          hasInput={hasTestBody}
+                          field={IDEMPOTENCY_FIELD}
+                          placeholder="groupKey & status"
+                          invalid={!!errorOf('idempotencyValue')}
+                          describedBy={errorOf('idempotencyValue') ? 'webhook-idempotency-error' : undefined}
+                          onFocus={(h) => (focused.current = h)}
+                        />
+                      </Suspense>
+                      {errorOf('idempotencyValue') && (
+                        <span className="field-error" id="webhook-idempotency-error">
+                          {errorOf('idempotencyValue')}
+                        </span>
+                      )}
+                    </div>
                   )}
                   {f.idempotencyType !== 'none' && (
                     <Field id="webhook-idempotency-window" label={t('form.idempotencyWindow')} value={f.idempotencyWindow} onChange={set('idempotencyWindow')} inputMode="numeric" description={t('form.idempotencyWindowHint')} error={errorOf('idempotencyWindow')} />
@@ -392,6 +491,18 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
                         <span translate="no">{action.description}</span>
                       </p>
                       <p className="muted small">{t('form.mappingIntro')}</p>
+                      {!creating && (
+                        <div className="dry-run" id="dry-run">
+                          <div className="dry-run-bar">
+                            <TestInputPicker value={chosenInput} onChange={setTestInput} deliveries={deliveries.data ?? []} hasSample={hasSample} />
+                            <Button id="dry-run-start" className="btn" onPress={() => runDryRun.mutate()} isDisabled={!chosenInput || runDryRun.isPending}>
+                              {runDryRun.isPending ? t('dryRun.running') : t('dryRun.run')}
+                            </Button>
+                          </div>
+                          <p className="muted small">{t('dryRun.intro')}</p>
+                          {dryRunNow && <DryRunResult result={dryRunNow} />}
+                        </div>
+                      )}
                       {action.targetFields.map((field) => (
                         <div className="mapping-row" key={field.name}>
                           <div className="mapping-label">
@@ -401,42 +512,59 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
                             </Chip>
                             {field.required && <Chip tone="warn">{t('form.required')}</Chip>}
                           </div>
-                          <Field
-                            id={`mapping-${field.name}`}
-                            label={
-                              <>
-                                {t('form.mappingFor')} <span translate="no">{field.name}</span>
-                              </>
-                            }
-                            className="mapping-input"
-                            value={f.mappings[field.name] ?? ''}
-                            onChange={(v) => set('mappings')({ ...f.mappings, [field.name]: v })}
-                            error={errorOf(`mapping-${field.name}`)}
-                            description={<span translate="no">{field.description}</span>}
-                            mono
-                          />
+                          <div className="mapping-editor">
+                            <Suspense fallback={editorFallback}>
+                              <ExpressionEditor
+                                id={`mapping-${field.name}`}
+                                previewId={`preview-${field.name}`}
+                                label={`${t('form.mappingFor')} ${field.name}`}
+                                value={f.mappings[field.name] ?? ''}
+                                onChange={(v) => setF((s) => ({ ...s, mappings: { ...s.mappings, [field.name]: v } }))}
+                                input={testBody}
+                                hasInput={hasTestBody}
+                                field={sampleField(field)}
+                                invalid={!!errorOf(`mapping-${field.name}`)}
+                                describedBy={`mapping-${field.name}-description${errorOf(`mapping-${field.name}`) ? ` mapping-${field.name}-error` : ''}`}
+                                onFocus={(h) => (focused.current = h)}
+                                footer={<DryRunField result={dryRunNow} name={field.name} />}
+                                footerKey={JSON.stringify(dryRunNow?.fields.find((x) => x.name === field.name) ?? null)}
+                              />
+                            </Suspense>
+                            {errorOf(`mapping-${field.name}`) && (
+                              <span className="field-error" id={`mapping-${field.name}-error`}>
+                                {errorOf(`mapping-${field.name}`)}
+                              </span>
+                            )}
+                            <span className="field-description" id={`mapping-${field.name}-description`} translate="no">
+                              {field.description}
+                            </span>
+                          </div>
                         </div>
                       ))}
                     </div>
-                    <aside className="sample-panel" aria-label={t('form.sampleTitle')}>
-                      <h4>{t('form.sampleTitle')}</h4>
-                      {webhook?.samplePayload ? (
-                        <pre className="code" translate="no">
-                          {JSON.stringify(webhook.samplePayload, null, 2)}
-                        </pre>
-                      ) : (
-                        <p className="muted small">{t('form.sampleNone')}</p>
-                      )}
-                    </aside>
+                    <SamplePanel webhook={webhook} sample={sample} canUpdate={can('inbound_webhook:update')} onPick={insertPath} />
                   </div>
                 )}
                 {f.handlerType === 'workflow' && (
                   <div className="callout callout-info" id="workflow-envelope">
                     <strong>{t('form.envelopeTitle')}</strong>
                     <p>{t('form.envelopeBody')}</p>
-                    <pre className="code" translate="no">
-                      {ENVELOPE.replace('<slug>', f.slug || 'slug')}
-                    </pre>
+                    {hasSample ? (
+                      <>
+                        <p className="muted small">{t('form.envelopeFromSample', { example: firstLeaf(samplePayload) || 'field' })}</p>
+                        <SampleTree
+                          sample={(dryRunNow?.envelope as Record<string, unknown> | undefined) ?? envelopeFor(f.slug, samplePayload)}
+                          root="input"
+                          id="envelope-tree"
+                          idPrefix="envelope-node"
+                          onPick={(path) => void navigator.clipboard?.writeText(path).then(() => notify(t('common.copied')), () => notify(path))}
+                        />
+                      </>
+                    ) : (
+                      <pre className="code" translate="no">
+                        {JSON.stringify(envelopeFor(f.slug, { '…': '…' }), null, 2)}
+                      </pre>
+                    )}
                   </div>
                 )}
               </fieldset>
@@ -453,6 +581,14 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
                   </Switch>
                 </div>
               </fieldset>
+
+              {!creating && (
+                <fieldset className="section">
+                  <legend>{t('versions.title')}</legend>
+                  <p className="muted small">{t('versions.intro')}</p>
+                  <VersionHistory webhookId={webhook.inboundWebhookId} onRestored={onClose} />
+                </fieldset>
+              )}
 
               {generalError && <ErrorState error={generalError} />}
               {problemCount > 0 && !generalError && (
@@ -475,8 +611,49 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
               </div>
             </Form>
           )}
+          {confirmSave && (
+            <ModalOverlay isOpen isDismissable onOpenChange={(o) => !o && setConfirmSave(null)} className="overlay">
+              <Modal className="modal">
+                <Dialog className="dialog" id="dry-run-confirm" aria-labelledby="dry-run-confirm-title">
+                  <Heading slot="title" id="dry-run-confirm-title">
+                    {t('dryRun.confirmTitle')}
+                  </Heading>
+                  <p>{t('dryRun.confirmBody')}</p>
+                  <DryRunResult result={confirmSave} />
+                  <div className="dialog-actions">
+                    <Button id="dry-run-keep-editing" className="btn" onPress={() => setConfirmSave(null)}>
+                      {t('dryRun.keepEditing')}
+                    </Button>
+                    <Button
+                      id="dry-run-save-anyway"
+                      className="btn btn-danger"
+                      onPress={() => {
+                        setConfirmSave(null);
+                        save.mutate();
+                      }}
+                    >
+                      {t('dryRun.saveAnyway')}
+                    </Button>
+                  </div>
+                </Dialog>
+              </Modal>
+            </ModalOverlay>
+          )}
         </Dialog>
       </Modal>
     </ModalOverlay>
+  );
+}
+
+/** The dry run's verdict on one field, under its preview. */
+function DryRunField({ result, name }: { result: MappingPreview | null; name: string }) {
+  const { t } = useTranslation();
+  const field = result?.fields.find((x) => x.name === name);
+  if (!field) return null;
+  return (
+    <p className={`dry-run-field ${field.problem ? 'preview-warn' : 'preview-ok'}`} id={`dry-run-${name}`}>
+      {t('dryRun.field')}: <code translate="no">{field.value === null || field.value === undefined ? '—' : exampleOf(field.value, 80)}</code>{' '}
+      {field.problem ? <span translate="no">⚠ {field.problem}</span> : '✓'}
+    </p>
   );
 }
