@@ -81,10 +81,17 @@ export function createRejectionLog(pool: pg.Pool, options: RejectionLogOptions):
   let dropped = 0;
   let writing: Promise<void> | null = null;
 
+  // What was queued when the interval ended, being written: only that. Rejections that arrive
+  // while it is written wait for the next interval, so a flood costs a row per distinct
+  // rejection per interval, not one per INSERT round trip.
+  let taking: RejectionEntry[] = [];
+
   async function write(): Promise<void> {
-    while (queue.length > 0) {
-      const taken = queue.slice(0, MAX_BATCH);
-      queue = queue.slice(taken.length);
+    taking = queue;
+    queue = [];
+    while (taking.length > 0) {
+      const taken = taking.slice(0, MAX_BATCH);
+      taking = taking.slice(taken.length);
       const batch = taken.filter((entry) => entry.tenant !== null);
       const untenanted = taken.filter((entry) => entry.tenant === null);
       if (untenanted.length > 0) {
@@ -133,7 +140,7 @@ export function createRejectionLog(pool: pg.Pool, options: RejectionLogOptions):
       while (writing) await writing;
     },
     add(entry) {
-      if (queue.length >= options.maxQueued) {
+      if (queue.length + taking.length >= options.maxQueued) {
         dropped++;
         return;
       }
