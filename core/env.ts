@@ -58,6 +58,8 @@ export function loadEnv() {
     },
     redisCommandTimeoutMs: intFrom('INTAKE_REDIS_COMMAND_TIMEOUT_MS', 500, 10, 60_000),
     redisConnectTimeoutMs: intFrom('INTAKE_REDIS_CONNECT_TIMEOUT_MS', 2000, 10, 60_000),
+    /** every Redis key Intake writes starts with it, so installations sharing one Redis count apart */
+    redisKeyPrefix: process.env.INTAKE_REDIS_KEY_PREFIX || 'intake:',
     rateLimitFailClosed: boolFrom('INTAKE_RATE_LIMIT_FAIL_CLOSED', false),
     dedupeUntimestampedReplays: boolFrom('INTAKE_DEDUPE_UNTIMESTAMPED_REPLAYS', false),
     apiPoolSize: intFrom('INTAKE_API_POOL_SIZE', 10, 1, 1000),

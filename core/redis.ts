@@ -22,9 +22,11 @@ export interface RedisSettings {
   connectTimeoutMs: number;
   /** true: refuse (as over the limit) while Redis cannot count; false: let requests through */
   failClosed: boolean;
+  /** the start of every key (INTAKE_REDIS_KEY_PREFIX): installations sharing one Redis count apart */
+  keyPrefix: string;
 }
 
-export const DEFAULT_REDIS_SETTINGS: RedisSettings = { commandTimeoutMs: 500, connectTimeoutMs: 2000, failClosed: false };
+export const DEFAULT_REDIS_SETTINGS: RedisSettings = { commandTimeoutMs: 500, connectTimeoutMs: 2000, failClosed: false, keyPrefix: 'intake:' };
 
 /** When failing closed: how long a refused sender is told to wait. */
 const FAIL_CLOSED_RETRY_MS = 5000;
@@ -46,7 +48,7 @@ export function createRateLimitBackend(redisUrl: string | undefined, settings: R
   const outage = oneWarningPerOutage(settings.failClosed);
   client.on('error', (error) => outage.failed(error)); // ioredis reconnects by itself
   const redisStore = new RedisStore({
-    prefix: 'intake:rl:',
+    prefix: `${settings.keyPrefix}rl:`,
     sendCommand: (command: string, ...args: string[]) => client.call(command, ...args) as Promise<RedisReply>,
   });
   return {

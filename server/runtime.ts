@@ -133,6 +133,7 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
         commandTimeoutMs: env.redisCommandTimeoutMs,
         connectTimeoutMs: env.redisConnectTimeoutMs,
         failClosed: env.rateLimitFailClosed,
+        keyPrefix: env.redisKeyPrefix,
       });
       stops.unshift(() => rateLimits.close());
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { runIntake, startIntake, type CliRun, type RunningIntake } from './support/cli.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import { testRedisKeyPrefix } from './support/server.ts';
 
 let db: TestDatabase;
 const started: RunningIntake[] = [];
@@ -21,7 +22,7 @@ const VIEWER_PASSWORD = `viewer ${randomBytes(9).toString('base64url')}`;
 const NEW_PASSWORD = `changed ${randomBytes(9).toString('base64url')}`;
 secrets.push(ADMIN_PASSWORD, VIEWER_PASSWORD, NEW_PASSWORD);
 
-const env = () => ({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', REDIS_URL: inject('redisUrl') });
+const env = () => ({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', REDIS_URL: inject('redisUrl'), INTAKE_REDIS_KEY_PREFIX: testRedisKeyPrefix() });
 
 beforeAll(async () => {
   db = await createTestDatabase();

@@ -21,7 +21,7 @@ import { afterAll, afterEach, expect, inject, it } from 'vitest';
 import { runIntake, startIntake, type RunningIntake } from './support/cli.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { actionWebhook } from './support/inbound.ts';
-import { makeTenant, waitFor } from './support/server.ts';
+import { makeTenant, testRedisKeyPrefix, waitFor } from './support/server.ts';
 import { send } from './faults/support.ts';
 
 const databases: TestDatabase[] = [];
@@ -40,7 +40,7 @@ async function freshDatabase(): Promise<TestDatabase> {
 }
 
 /** every process's environment (LOG_LEVEL and the rest per test) */
-const baseEnv = { PORT: '0', HOST: '127.0.0.1', REDIS_URL: inject('redisUrl'), INTAKE_SOURCE_RATE_LIMIT_PER_MINUTE: '0' };
+const baseEnv = { PORT: '0', HOST: '127.0.0.1', REDIS_URL: inject('redisUrl'), INTAKE_REDIS_KEY_PREFIX: testRedisKeyPrefix(), INTAKE_SOURCE_RATE_LIMIT_PER_MINUTE: '0' };
 
 it('on SIGTERM under load answers what it read, exits 0 in its bound, and every 200 is dispatched exactly once', async () => {
   const db = await freshDatabase();

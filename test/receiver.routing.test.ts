@@ -2,7 +2,8 @@
 // flag, rate limits (shared through Redis), config-cache invalidation and sample capture.
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { WebhookCreateInput } from '../core/webhookConfig.ts';
 import type { CreatedWebhook } from '../core/webhooks.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
@@ -10,7 +11,7 @@ import { REFUSAL_WORK } from '../receiver/auth/index.ts';
 import { authWork } from '../receiver/auth/work.ts';
 import { ConfigCache } from '../receiver/configCache.ts';
 import { pruneAuthRejections } from '../worker/tasks/prune_auth_rejections.ts';
-import { makeTenant, makeWebhook, startTestServer, testMasterKey, waitFor, type TestServer } from './support/server.ts';
+import { makeTenant, makeWebhook, startTestServer, testMasterKey, testRedisKeyPrefix, waitFor, type TestServer } from './support/server.ts';
 
 const sample = (name: string): string =>
   JSON.stringify(JSON.parse(readFileSync(new URL(`./fixtures/samples/${name}`, import.meta.url), 'utf8')));
@@ -322,6 +323,15 @@ describe('rate limits', () => {
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await res.json()).toEqual({ error: 'rate limit exceeded', retry_after_seconds: Number(retryAfter) });
     expect(await deliveryCount(h.id)).toBe(2);
+
+    // The count is kept under this installation's INTAKE_REDIS_KEY_PREFIX, nowhere else.
+    const redis = new Redis(inject('redisUrl'));
+    try {
+      expect(await redis.get(`${testRedisKeyPrefix()}rl:${h.id}`)).toBe('3');
+      expect(await redis.exists(`intake:rl:${h.id}`)).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it("counts verified requests only: a stranger's unsigned flood does not use up the sender's allowance", async () => {

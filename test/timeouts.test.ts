@@ -113,7 +113,7 @@ describe('a Redis that stops answering', () => {
 
   for (const failClosed of [false, true]) {
     it(`answers within the command timeout, failing ${failClosed ? 'closed' : 'open'}`, async () => {
-      const backend = createRateLimitBackend(url, { commandTimeoutMs: 300, connectTimeoutMs: 1000, failClosed });
+      const backend = createRateLimitBackend(url, { commandTimeoutMs: 300, connectTimeoutMs: 1000, failClosed, keyPrefix: 'intake-test:timeouts:' });
       const limiter = createRateLimiter(backend.store);
       try {
         expect(await limiter.hit(`hook-${failClosed}`, 5)).toEqual({ limited: false }); // counted while it answers

@@ -19,6 +19,11 @@ export interface TestServer {
 
 export const testMasterKey = randomBytes(32).toString('base64');
 
+/** The Redis key prefix of this test run (its databases' prefix), for every process it starts. */
+export function testRedisKeyPrefix(): string {
+  return `intake-test:${inject('databasePrefix')}:`;
+}
+
 export async function startTestServer(
   databaseUrl: string,
   options: { worker?: boolean; receiver?: boolean; env?: Record<string, string> } = {},
@@ -27,6 +32,8 @@ export async function startTestServer(
   Object.assign(process.env, {
     DATABASE_URL: databaseUrl,
     REDIS_URL: inject('redisUrl'),
+    // this run's own Redis keys: a run beside another, or again within a minute, counts apart
+    INTAKE_REDIS_KEY_PREFIX: testRedisKeyPrefix(),
     INTAKE_MASTER_KEY: testMasterKey,
     PORT: '0',
     HOST: '127.0.0.1',
