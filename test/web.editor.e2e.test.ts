@@ -290,4 +290,28 @@ describe('the mapping editor in a browser', () => {
     const { rows } = await db.pool.query(`select sample_payload from intake.inbound_webhooks where slug = 'alerts'`);
     expect(rows[0].sample_payload.commonLabels.alertname).toBe('DiskFull');
   }, 30_000);
+
+  it('restores version 1 from the history, and "clear sample" empties the tree', async () => {
+    await page.goto(`${server.url}/settings/webhooks`);
+    await page.click('#webhook-menu-alerts');
+    await page.click('#webhook-edit-alerts');
+    await page.waitForSelector('#version-restore-1');
+    const before = (await db.pool.query(`select config_version from intake.inbound_webhooks where slug = 'alerts'`)).rows[0].config_version;
+    await page.click('#version-restore-1');
+    await page.click('#version-restore-confirm');
+    await page.waitForSelector('#webhook-dialog', { state: 'detached' });
+    const { rows } = await db.pool.query(`select config_version, handler_config from intake.inbound_webhooks where slug = 'alerts'`);
+    expect(rows[0].config_version).toBe(before + 1);
+    expect(rows[0].handler_config.field_mapping).toEqual({ title: 'groupKey' });
+
+    await page.click('#webhook-menu-alerts');
+    await page.click('#webhook-edit-alerts');
+    await page.waitForSelector('#sample-tree');
+    expect(await editorText('title')).toBe('groupKey');
+    await page.click('#clear-sample');
+    await page.waitForSelector('#sample-tree', { state: 'detached' });
+    await page.waitForSelector('#clear-sample', { state: 'detached' });
+    expect((await db.pool.query(`select sample_payload from intake.inbound_webhooks where slug = 'alerts'`)).rows[0].sample_payload).toBeNull();
+    await page.click('#webhook-cancel');
+  }, 60_000);
 });
