@@ -61,6 +61,22 @@ async function screen(name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENS, `${name}.png`) });
 }
 
+/**
+ * A smaller screenshot for the docs (docs/screens/editor-*.png are copies): the part of the
+ * viewport that `selector` covers, from the top of `topOf` (or its own), at most `maxHeight` tall.
+ */
+async function docScreen(name: string, selector: string, maxHeight = 800, topOf = selector): Promise<void> {
+  await page.waitForTimeout(250);
+  const box = (await page.locator(selector).first().boundingBox())!;
+  const top = (await page.locator(topOf).first().boundingBox())!.y;
+  const viewport = page.viewportSize()!;
+  const x = Math.max(0, box.x - 12);
+  const y = Math.max(0, top - 12);
+  const width = Math.min(viewport.width, box.x + box.width + 12) - x;
+  const height = Math.min(viewport.height, box.y + box.height + 12, y + maxHeight) - y;
+  await page.screenshot({ path: path.join(SCREENS, `docs-${name}.png`), clip: { x, y, width, height } });
+}
+
 /** The text of a field's editor (CodeMirror's content element carries the stable id). */
 const editorText = (field: string) => page.$eval(`#mapping-${field}`, (el) => (el as HTMLElement).innerText.replace(/\n$/, ''));
 
@@ -145,6 +161,7 @@ describe('the mapping editor in a browser', () => {
     const list = await page.$$eval('.cm-tooltip-autocomplete li', (lis) => lis.map((li) => li.textContent ?? ''));
     expect(list[0]).toMatch(/^commonLabels\s*object\s*\{4\}/);
     await screen('31-editor-completion');
+    await docScreen('editor-completion', '#webhook-dialog .mapping-layout', 420);
     await page.keyboard.press('Enter');
     expect(await editorText('title')).toBe('commonLabels');
     // an object into a text field: a warning in the preview and on the expression
@@ -152,6 +169,7 @@ describe('the mapping editor in a browser', () => {
     expect(await page.getAttribute('#mapping-title', 'aria-describedby')).toContain('preview-title');
     await page.waitForSelector('#webhook-dialog .cm-lintRange-warning');
     await screen('32-editor-type-warning');
+    await docScreen('editor-type-warning', '#webhook-dialog .mapping-layout', 420);
 
     await page.keyboard.type('.al');
     await offered('alertname');
@@ -177,6 +195,7 @@ describe('the mapping editor in a browser', () => {
     await page.click('#sample-node-commonLabels_severity');
     expect(await editorText('priority')).toBe('commonLabels.severity');
     await page.waitForSelector('#preview-priority >> text=critical');
+    await docScreen('editor-sample-tree', '#webhook-dialog .mapping-layout', 700);
   }, 30_000);
 
   it('a runaway expression leaves the page responsive, and its preview says it was stopped', async () => {
@@ -215,8 +234,12 @@ describe('the mapping editor in a browser', () => {
     expect(await page.textContent('#dry-run-result')).toContain('Would succeed');
     expect(await page.textContent('#dry-run-result')).toContain('creates ticket');
     expect(await page.textContent('#dry-run-title')).toContain('"DiskFull on web-01.example.internal:9100"');
-    await page.evaluate(() => document.querySelector('#dry-run')?.scrollIntoView({ block: 'start' }));
+    await page.evaluate(() => {
+      document.querySelector('#dry-run')?.scrollIntoView({ block: 'start' });
+      document.querySelector('.overlay')?.scrollBy(0, -24);
+    });
     await screen('35-editor-dry-run');
+    await docScreen('editor-dry-run', '#webhook-dialog .mapping-layout', 620, '#dry-run');
     expect(await tickets()).toBe(before);
   }, 120_000);
 
@@ -261,6 +284,7 @@ describe('the mapping editor in a browser', () => {
     expect(await page.textContent('#version-diff')).toContain('commonLabels.alertname');
     await page.evaluate(() => document.querySelector('#version-list')?.scrollIntoView({ block: 'start' }));
     await screen('37-editor-versions');
+    await docScreen('editor-versions', '#webhook-dialog fieldset:has(#version-list)');
     await page.click('#webhook-cancel');
 
     await page.goto(`${server.url}/settings/webhooks/deliveries?delivery=${pastDelivery}`);

@@ -209,6 +209,8 @@ export const ExpressionEditor = memo(function ExpressionEditor({
       const before = ctx.matchBefore(/[\w$`.[]*$/);
       if (!ctx.explicit && (!before || before.from === before.to)) return null;
       const result = await completionsAt(ctx.state.doc.toString(), ctx.pos, hasInput ? input : {}, evaluateInWorker);
+      // the list comes from the worker a moment later: not for an editor the user has left meanwhile
+      if (ctx.aborted || (ctx.view && !ctx.view.hasFocus)) return null;
       if (!result || result.items.length === 0) return null;
       return { from: Math.min(result.from, ...result.items.map((i) => i.from)), options: result.items.map((i) => completionOf(i, t)), filter: false };
     };
