@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../core/access.ts';
 import { PROJECT_ROOT } from '../core/env.ts';
 import { createTenant } from '../core/tenants.ts';
+import { createWorkflow } from '../core/workflows.ts';
 import { ensureWebBuild } from '../web/build.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { actionWebhook, postSigned } from './support/inbound.ts';
@@ -314,6 +315,50 @@ describe('the mapping editor in a browser', () => {
     const { rows } = await db.pool.query(`select sample_payload from intake.inbound_webhooks where slug = 'alerts'`);
     expect(rows[0].sample_payload.commonLabels.alertname).toBe('DiskFull');
   }, 30_000);
+
+  it('a workflow handler: each step\'s condition and inputs in the same editor, completing input.body… from the sample; saved to the workflow', async () => {
+    const definition = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'docs', 'examples', 'critical-alert.workflow.json'), 'utf8'));
+    const workflow = await createWorkflow(db.pool, WORKSPACE, definition);
+    await page.goto(`${server.url}/settings/webhooks`);
+    await page.click('#webhook-menu-alerts');
+    await page.click('#webhook-edit-alerts');
+    await page.waitForSelector('#sample-tree');
+    await page.click('#webhook-handler-type');
+    await page.getByRole('option', { name: 'Workflow', exact: true }).click();
+    await page.click('#webhook-workflow');
+    await page.getByRole('option', { name: 'Triage critical alert', exact: true }).click();
+    await page.waitForSelector('#step-ticket-when');
+    // the condition on the sample (the DiskFull alert, severity critical)
+    await page.waitForSelector('#preview-step-ticket-when >> text=true');
+    expect(await page.textContent('#preview-step-ticket-when')).toContain('boolean');
+
+    await page.click('#step-ticket-input-title');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type('input.body.commonLabels.al');
+    await offered('alertname');
+    await page.keyboard.press('Enter');
+    expect(await page.$eval('#step-ticket-input-title', (el) => (el as HTMLElement).innerText.trim())).toBe('input.body.commonLabels.alertname');
+    await page.waitForSelector('#preview-step-ticket-input-title >> text=fits the field');
+    expect(await page.textContent('#preview-step-ticket-input-title')).toContain('"DiskFull"');
+    // a later step's reference to an earlier one is not in the sample: a warning, never an error
+    expect(await page.textContent('#workflow-step-note')).toContain('steps.ticket.ticket_number');
+    await page.evaluate(() => document.querySelector('#workflow-steps')?.scrollIntoView({ block: 'start' }));
+    await page.evaluate(() => document.querySelector('.overlay')?.scrollBy(0, -24));
+    await screen('39-editor-workflow-steps');
+    await docScreen('editor-workflow-steps', '#workflow-steps', 640);
+
+    await page.click('#workflow-save');
+    await page.waitForSelector('text=Saved the steps of “Triage critical alert”.');
+    const { rows } = await db.pool.query('select definition, version from intake.workflows where workflow_id = $1', [workflow.id]);
+    expect(rows[0].version).toBe(workflow.version + 1);
+    expect(rows[0].definition.steps[0]).toMatchObject({ when: definition.steps[0].when, input: { ...definition.steps[0].input, title: 'input.body.commonLabels.alertname' } });
+    expect(rows[0].definition.steps[1]).toMatchObject(definition.steps[1]);
+    // the webhook itself was not saved: it still runs its direct action
+    await page.click('#webhook-cancel');
+    const hookRow = await db.pool.query(`select handler_type from intake.inbound_webhooks where slug = 'alerts'`);
+    expect(hookRow.rows[0].handler_type).toBe('direct_action');
+  }, 60_000);
 
   it('restores version 1 from the history, and "clear sample" empties the tree', async () => {
     await page.goto(`${server.url}/settings/webhooks`);

@@ -22,6 +22,7 @@ import { SamplePanel, useWebhookSample } from './SamplePanel.tsx';
 import type { ShownSecret } from './SecretDialog.tsx';
 import { usePermissions } from './Shell.tsx';
 import { VersionHistory } from './VersionHistory.tsx';
+import { WorkflowSteps } from './WorkflowSteps.tsx';
 
 const ExpressionEditor = lazy(() => import('../editor/ExpressionEditor.tsx').then((m) => ({ default: m.ExpressionEditor })));
 const IDEMPOTENCY_FIELD: FieldInfo = { name: 'idempotency', type: 'string', required: true };
@@ -135,6 +136,8 @@ function envelopeFor(slug: string, body: unknown): Record<string, unknown> {
     body,
     headers: { 'content-type': 'application/json' },
     verified: true,
+    is_test: false,
+    is_replay: false,
     delivery_id: '…',
     idempotency_key: '…',
     received_at: '2026-05-11T14:02:14.123456Z',
@@ -568,7 +571,7 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
                           root="input"
                           id="envelope-tree"
                           idPrefix="envelope-node"
-                          onPick={(path) => void navigator.clipboard?.writeText(path).then(() => notify(t('common.copied')), () => notify(path))}
+                          onPick={(path) => (focused.current ? focused.current.insert(path) : void navigator.clipboard?.writeText(path).then(() => notify(t('common.copied')), () => notify(path)))}
                         />
                       </>
                     ) : (
@@ -577,6 +580,15 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
                       </pre>
                     )}
                   </div>
+                )}
+                {f.handlerType === 'workflow' && f.workflowId && (
+                  <WorkflowSteps
+                    workflowId={f.workflowId}
+                    envelope={hasSample ? ((dryRunNow?.envelope as Record<string, unknown> | undefined) ?? envelopeFor(f.slug, samplePayload)) : null}
+                    actions={actions}
+                    canUpdate={can('inbound_webhook:update')}
+                    onFocus={(h) => (focused.current = h)}
+                  />
                 )}
               </fieldset>
 
