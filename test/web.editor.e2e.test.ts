@@ -4,7 +4,8 @@
 // the preview and a type warning → fix it → dry-run against a past delivery → save (a draft that
 // fails its dry run asks first) → the next real request makes the ticket the preview promised;
 // versions and their diff, the delivery's configuration version, replay with the dispatched
-// configuration; a runaway expression leaves the page responsive. Screens go to
+// configuration; restore and clear sample; a workflow's steps in the same editor; a runaway
+// expression leaves the page responsive. Screens go to
 // test-results/screens/ (1280×800, en-US, UTC).
 import fs from 'node:fs';
 import path from 'node:path';
