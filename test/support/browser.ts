@@ -1,5 +1,5 @@
 // The web UI's end-to-end tests in a real Chromium (Debian's /usr/bin/chromium via playwright-core;
-// never a browser download): launching it, pages at 1280×800 in en-US and UTC with a fixed clock,
+// never a browser download): launching it, pages at 1280×800 in en-US and UTC with a clock set ahead,
 // screenshots to test-results/screens/, and the checks every screen gets — axe-core, an id on
 // every interactive element, no untranslated text in the pseudo-locale.
 import fs from 'node:fs';
@@ -36,7 +36,9 @@ export async function newContext(browser: Browser): Promise<BrowserContext> {
 
 export async function newPage(context: BrowserContext, fixedNow: Date): Promise<Page> {
   const p = await context.newPage();
-  await p.clock.setFixedTime(fixedNow);
+  // the clock starts there and runs on: a frozen Date.now (setFixedTime) stops whatever waits for
+  // time to pass by reading it, CodeMirror's linter among them, which then never runs
+  await p.clock.setSystemTime(fixedNow);
   p.on('pageerror', (error) => console.error('page error:', error.message));
   return p;
 }

@@ -94,6 +94,8 @@ interface Props {
   invalid?: boolean;
   placeholder?: string;
   onFocus?: (handle: EditorHandle) => void;
+  /** told the expression and its first syntax error's message (or null) each time it is checked: the form refuses to save on one */
+  onSyntax?: (source: string, message: string | null) => void;
   handleRef?: (handle: EditorHandle | null) => void;
   previewId: string;
   /** shown under the preview (the dry run's verdict for this field); re-rendered when footerKey changes */
@@ -125,6 +127,7 @@ export const ExpressionEditor = memo(function ExpressionEditor({
   invalid,
   placeholder,
   onFocus,
+  onSyntax,
   handleRef,
   previewId,
   footer,
@@ -135,8 +138,8 @@ export const ExpressionEditor = memo(function ExpressionEditor({
   /** what this editor reported lately: React hands these back a render later, never to be re-applied */
   const emitted = useRef<string[]>([]);
   const report = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const live = useRef({ input, hasInput, field, t: t as T, onChange, onFocus });
-  live.current = { input, hasInput, field, t: t as T, onChange, onFocus };
+  const live = useRef({ input, hasInput, field, t: t as T, onChange, onFocus, onSyntax });
+  live.current = { input, hasInput, field, t: t as T, onChange, onFocus, onSyntax };
   const [preview, setPreview] = useState<PreviewState>({ kind: value.trim() ? 'pending' : 'empty' });
   const handle = useRef<EditorHandle>({
     insert(text: string) {
@@ -167,8 +170,10 @@ export const ExpressionEditor = memo(function ExpressionEditor({
       const { input, hasInput, t } = live.current;
       const found = diagnose(src, hasInput ? input : undefined);
       const out: CmDiagnostic[] = found.map((d) => ({ from: d.from, to: d.to, severity: d.severity, message: diagnosticText(t, d) }));
-      if (found.some((d) => d.severity === 'error')) {
-        setPreview({ kind: 'error', code: 'SYNTAX', message: out[0]!.message });
+      const syntax = out.find((d) => d.severity === 'error');
+      live.current.onSyntax?.(src, syntax ? syntax.message : null);
+      if (syntax) {
+        setPreview({ kind: 'error', code: 'SYNTAX', message: syntax.message });
         return out;
       }
       setPreview((p) => (p.kind === 'value' || p.kind === 'error' ? p : { kind: 'pending' }));
@@ -204,6 +209,8 @@ export const ExpressionEditor = memo(function ExpressionEditor({
       const before = ctx.matchBefore(/[\w$`.[]*$/);
       if (!ctx.explicit && (!before || before.from === before.to)) return null;
       const result = await completionsAt(ctx.state.doc.toString(), ctx.pos, hasInput ? input : {}, evaluateInWorker);
+      // the list comes from the worker a moment later: not for an editor the user has left meanwhile
+      if (ctx.aborted || (ctx.view && !ctx.view.hasFocus)) return null;
       if (!result || result.items.length === 0) return null;
       return { from: Math.min(result.from, ...result.items.map((i) => i.from)), options: result.items.map((i) => completionOf(i, t)), filter: false };
     };
@@ -231,6 +238,9 @@ export const ExpressionEditor = memo(function ExpressionEditor({
           theme,
           ...(placeholder ? [placeholderExt(placeholder)] : []),
           EditorView.contentAttributes.of({ id, 'aria-label': label, translate: 'no', spellcheck: 'false', autocapitalize: 'off', autocorrect: 'off' }),
+          // CodeMirror hears of a blur 10 ms late (updateForFocusChange); a click on Save is
+          // quicker than that, so the DOM's own blur (at the mousedown) tells the form at once
+          EditorView.domEventHandlers({ blur: () => (flush(), false) }),
           EditorView.updateListener.of((u) => {
             if (u.docChanged) {
               // the form hears of typing once it pauses (a re-render of the whole dialog per key

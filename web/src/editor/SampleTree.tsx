@@ -45,7 +45,7 @@ function Node({ name, value, path, depth, onPick, idPrefix }: { name: string; va
         )}
         <span className="tree-type">{t(`editor.type.${type}`)}</span>
         {!container && (
-          <code className="tree-value" translate="no">
+          <code className="tree-value" translate="no" title={exampleOf(value, 500)}>
             {exampleOf(value, 60)}
           </code>
         )}

@@ -214,3 +214,25 @@ export const REJECTIONS_QUERY = `query Rejections($first: Int!, $after: Cursor) 
     nodes { rejectionId webhookSlug receivedAt repeatCount lastReceivedAt authStatus reason requestMethod sourceIp userAgent }
   }
 }`;
+
+/** A workflow's definition, for editing its steps' conditions and inputs in the webhook dialog. */
+export interface WorkflowStep {
+  id: string;
+  action?: string;
+  when?: string;
+  input?: Record<string, string>;
+  set?: Record<string, string>;
+  end?: boolean | string;
+}
+export interface WorkflowDetail {
+  workflowId: string;
+  name: string;
+  version: number;
+  definition: { steps: WorkflowStep[] } & Record<string, unknown>;
+}
+export const WORKFLOW_QUERY = `query Workflow($id: UUID!) {
+  workflow(workflowId: $id) { workflowId name version definition }
+}`;
+export const UPDATE_WORKFLOW = `mutation UpdateWorkflow($input: UpdateWorkflowInput!) {
+  updateWorkflow(input: $input) { workflow { workflowId version definition } }
+}`;

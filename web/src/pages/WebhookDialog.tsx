@@ -22,6 +22,7 @@ import { SamplePanel, useWebhookSample } from './SamplePanel.tsx';
 import type { ShownSecret } from './SecretDialog.tsx';
 import { usePermissions } from './Shell.tsx';
 import { VersionHistory } from './VersionHistory.tsx';
+import { WorkflowSteps } from './WorkflowSteps.tsx';
 
 const ExpressionEditor = lazy(() => import('../editor/ExpressionEditor.tsx').then((m) => ({ default: m.ExpressionEditor })));
 const IDEMPOTENCY_FIELD: FieldInfo = { name: 'idempotency', type: 'string', required: true };
@@ -135,6 +136,8 @@ function envelopeFor(slug: string, body: unknown): Record<string, unknown> {
     body,
     headers: { 'content-type': 'application/json' },
     verified: true,
+    is_test: false,
+    is_replay: false,
     delivery_id: '…',
     idempotency_key: '…',
     received_at: '2026-05-11T14:02:14.123456Z',
@@ -175,6 +178,12 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
   const [slugTouched, setSlugTouched] = useState(!creating);
   const [submitted, setSubmitted] = useState(false);
   const [serverError, setServerError] = useState<ApiError | Error | null>(null);
+  // the syntax error each expression editor found lately (by field key, with the source it was
+  // found in: a newer source is not held to it): a draft with one is not sent
+  const [syntax, setSyntax] = useState<Record<string, { source: string; message: string | null }>>({});
+  const syntaxOf = (key: string) => (source: string, message: string | null) =>
+    setSyntax((s) => (s[key]?.source === source && s[key]?.message === message ? s : { ...s, [key]: { source, message } }));
+  const syntaxError = (key: string, source: string): string | null => (syntax[key]?.source === source ? (syntax[key]?.message ?? null) : null);
   const set = <K extends keyof FormState>(key: K) => (value: FormState[K]) => {
     setF((s) => ({ ...s, [key]: value }));
     setServerError(null);
@@ -215,6 +224,7 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
     }
     if (f.idempotencyType === 'header' && !HEADER_PATTERN.test(f.idempotencyValue.trim())) p.idempotencyValue = t('form.errors.header');
     if (f.idempotencyType === 'jsonata' && !f.idempotencyValue.trim()) p.idempotencyValue = t('form.errors.required');
+    else if (f.idempotencyType === 'jsonata' && syntaxError('idempotencyValue', f.idempotencyValue)) p.idempotencyValue = t('form.errors.syntax', { message: syntaxError('idempotencyValue', f.idempotencyValue) });
     const intIn = (key: string, value: string, min: number, max: number) => {
       if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) p[key] = t('form.errors.range', { min, max });
     };
@@ -224,12 +234,14 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
     if (f.handlerType === 'direct_action') {
       if (!f.action) p.action = t('form.errors.chooseAction');
       for (const field of action?.targetFields ?? []) {
-        if (field.required && !(f.mappings[field.name] ?? '').trim()) p[`mapping-${field.name}`] = t('form.errors.required');
+        const key = `mapping-${field.name}`;
+        if (field.required && !(f.mappings[field.name] ?? '').trim()) p[key] = t('form.errors.required');
+        else if (syntaxError(key, f.mappings[field.name] ?? '')) p[key] = t('form.errors.syntax', { message: syntaxError(key, f.mappings[field.name] ?? '') });
       }
     } else if (!f.workflowId) p.workflow = t('form.errors.chooseWorkflow');
     if (creating && f.ownSecret && f.ownSecret.length < 16) p.secret = t('form.errors.secretShort');
     return p;
-  }, [f, slugIssue, submitted, checkSlug, slugTaken.data, action, creating, t]);
+  }, [f, slugIssue, submitted, checkSlug, slugTaken.data, action, creating, syntax, t]);
 
   const serverField = serverError instanceof ApiError ? formFieldOf(serverError) : null;
   const errorOf = (key: string): string | null => {
@@ -446,6 +458,7 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
                           field={IDEMPOTENCY_FIELD}
                           placeholder="groupKey & status"
                           invalid={!!errorOf('idempotencyValue')}
+                          onSyntax={syntaxOf('idempotencyValue')}
                           describedBy={errorOf('idempotencyValue') ? 'webhook-idempotency-error' : undefined}
                           onFocus={(h) => (focused.current = h)}
                         />
@@ -524,6 +537,7 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
                                 hasInput={hasTestBody}
                                 field={sampleField(field)}
                                 invalid={!!errorOf(`mapping-${field.name}`)}
+                                onSyntax={syntaxOf(`mapping-${field.name}`)}
                                 describedBy={`mapping-${field.name}-description${errorOf(`mapping-${field.name}`) ? ` mapping-${field.name}-error` : ''}`}
                                 onFocus={(h) => (focused.current = h)}
                                 footer={<DryRunField result={dryRunNow} name={field.name} />}
@@ -557,7 +571,7 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
                           root="input"
                           id="envelope-tree"
                           idPrefix="envelope-node"
-                          onPick={(path) => void navigator.clipboard?.writeText(path).then(() => notify(t('common.copied')), () => notify(path))}
+                          onPick={(path) => (focused.current ? focused.current.insert(path) : void navigator.clipboard?.writeText(path).then(() => notify(t('common.copied')), () => notify(path)))}
                         />
                       </>
                     ) : (
@@ -566,6 +580,15 @@ export function WebhookDialog({ webhook, onClose, onCreated }: { webhook: Webhoo
                       </pre>
                     )}
                   </div>
+                )}
+                {f.handlerType === 'workflow' && f.workflowId && (
+                  <WorkflowSteps
+                    workflowId={f.workflowId}
+                    envelope={hasSample ? ((dryRunNow?.envelope as Record<string, unknown> | undefined) ?? envelopeFor(f.slug, samplePayload)) : null}
+                    actions={actions}
+                    canUpdate={can('inbound_webhook:update')}
+                    onFocus={(h) => (focused.current = h)}
+                  />
                 )}
               </fieldset>
 
