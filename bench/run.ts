@@ -276,7 +276,7 @@ async function main() {
           for (let round = 1; round <= ROUNDS; round++) {
             // Each round starts from empty delivery and job tables, as with a worker that keeps up;
             // otherwise every round would measure a bigger backlog than the last.
-            await pool.query(`delete from intake.inbound_webhook_deliveries; delete from graphile_worker._private_jobs`);
+            await pool.query(`delete from intake.inbound_webhook_deliveries; delete from graphile_worker._private_jobs; truncate intake.inbound_webhook_delivery_bodies`);
             await pool.query(`vacuum analyze intake.inbound_webhook_deliveries, graphile_worker._private_jobs`);
             const loadAverageAtStart = loadAverage();
             const before = await functionStats();
@@ -320,7 +320,7 @@ async function main() {
     const dispatchRates: number[] = [], jobRates: number[] = [], noopRates: number[] = [];
     if (ONLY !== 'receiver') {
       // ── worker vs graphile-worker no-op ──
-      await pool.query(`delete from intake.inbound_webhook_deliveries; delete from graphile_worker._private_jobs; truncate psa.tickets cascade; truncate psa.tenant_counters`);
+      await pool.query(`delete from intake.inbound_webhook_deliveries; delete from graphile_worker._private_jobs; truncate intake.inbound_webhook_delivery_bodies; truncate psa.tickets cascade; truncate psa.tenant_counters`);
       const seed = async () =>
         pool.query(
           `select intake.receive_delivery(w.tenant, w.inbound_webhook_id, 'POST', '/bench', '{}', $1::jsonb, null, 'json', 'application/json', '127.0.0.1', 'bench', null, now())

@@ -299,11 +299,14 @@ async function main(argv: string[]): Promise<unknown> {
             }
           }
           const { rows } = await c.query(
-            `select ${DELIVERY_COLUMNS}, d.request_method, d.request_path, d.request_headers, d.request_body,
-                    d.request_body_text, d.body_format, d.source_ip::text, d.user_agent, d.response_body,
+            `select ${DELIVERY_COLUMNS}, d.request_method, d.request_path, b.request_headers, b.request_body,
+                    b.request_body_text, d.body_format, d.source_ip::text, d.user_agent, d.response_body,
+                    d.body_size, encode(d.body_sha256, 'hex') as body_sha256, b.body_cut_at,
                     (select coalesce(jsonb_agg(r.delivery_id order by r.received_at), '[]') from intake.inbound_webhook_deliveries r
                       where r.tenant = d.tenant and r.replayed_from = d.delivery_id) as replays
                from intake.inbound_webhook_deliveries d
+               -- the body and headers wherever kept; once cut, request_body_text says so (with head, size, sha256)
+               cross join lateral intake.delivery_with_body(d) b
                join intake.inbound_webhooks w on w.tenant = d.tenant and w.inbound_webhook_id = d.inbound_webhook_id
               where d.delivery_id = $1`,
             [id],

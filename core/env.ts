@@ -43,6 +43,7 @@ export function loadEnv() {
     workerConcurrency: intFrom('INTAKE_WORKER_CONCURRENCY', 8, 1, 256),
     configCacheTtlMs: intFrom('INTAKE_CONFIG_CACHE_TTL_MS', 30_000, 0, 3_600_000),
     rejectionRetentionDays: intFrom('INTAKE_REJECTION_RETENTION_DAYS', 7, 1, 3650),
+    bodyRetentionDays: intFrom('INTAKE_BODY_RETENTION_DAYS', 30, 1, 3650),
     configCacheMaxEntries: intFrom('INTAKE_CONFIG_CACHE_MAX_ENTRIES', 10_000, 1, 10_000_000),
     jsonataTimeoutMs: intFrom('INTAKE_JSONATA_TIMEOUT_MS', 1000, 10, 60_000),
     /** 0: the default, the cores between 2 and 4 */

@@ -56,6 +56,8 @@ export async function migrateDatabase(connectionString: string): Promise<void> {
     await setTimeout(250);
     const count = await loadFunctions(lock);
     log.debug('functions loaded', { files: count });
+    // delivery bodies' day partitions a week ahead (the daily cron task keeps them so)
+    await lock.query('select intake_private.make_body_partitions(7)');
   } finally {
     await lock.end(); // ends the session, releasing the advisory lock
   }

@@ -42,6 +42,14 @@ export const IntakeSmartTagsPlugin = jsonPgSmartTags({
           dedupe_active: { tags: hidden },
           // replay bookkeeping (a digest of the signature that verified the request)
           replay_digest: { tags: hidden },
+          // The body and headers are kept apart (intake.inbound_webhook_delivery_bodies, migration
+          // 000015): these fields are computed columns of the same names that read them wherever
+          // they are (intake.delivery_with_body), and say when retention cut them.
+          request_headers: { tags: hidden },
+          request_body: { tags: hidden },
+          request_body_text: { tags: hidden },
+          body_sha256: { tags: hidden },
+          body_cut_at: { tags: hidden },
           inbound_webhook_id: filterable,
           dispatch_status: filterable,
           is_replay: filterable,
@@ -199,6 +207,12 @@ export const IntakeSmartTagsPlugin = jsonPgSmartTags({
       'intake.current_permissions': { tags: { behavior: '+queryField' } },
       // InboundWebhook.lastDeliveryAt (a computed column)
       'intake.inbound_webhooks_last_delivery_at': { tags: { behavior: '+typeField' } },
+      // InboundWebhookDelivery.requestHeaders / requestBody / requestBodyText / bodyCutAt / bodySha256
+      'intake.inbound_webhook_deliveries_request_headers': { tags: { behavior: '+typeField' } },
+      'intake.inbound_webhook_deliveries_request_body': { tags: { behavior: '+typeField' } },
+      'intake.inbound_webhook_deliveries_request_body_text': { tags: { behavior: '+typeField' } },
+      'intake.inbound_webhook_deliveries_body_cut_at': { tags: { behavior: '+typeField' } },
+      'intake.inbound_webhook_deliveries_body_sha256': { tags: { behavior: '+typeField' } },
       'intake.bulk_replay_count': { tags: { behavior: '+queryField' } },
       'intake.start_bulk_replay': { tags: { behavior: '+mutationField', resultFieldName: 'bulkReplay' } },
       'intake.delete_inbound_webhook': { tags: { behavior: '+mutationField', resultFieldName: 'inboundWebhook' } },

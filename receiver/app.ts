@@ -33,6 +33,22 @@ import type { Recorder } from './recorder.ts';
 import type { RejectionKind, RejectionLog } from './rejections.ts';
 import { Sequencer, type Turn } from './sequencer.ts';
 
+/** Characters of a body's text the delivery row keeps after retention cuts the body (as left(text, 256) in SQL). */
+export const BODY_HEAD_CHARS = 256;
+
+/** The first BODY_HEAD_CHARS characters (code points, never half a surrogate pair), without NULs (text cannot hold them). */
+export function bodyHead(text: string): string {
+  const start = text.length > BODY_HEAD_CHARS * 2 ? text.slice(0, BODY_HEAD_CHARS * 2) : text;
+  let head = '';
+  let count = 0;
+  for (const ch of start) {
+    if (count === BODY_HEAD_CHARS) break;
+    head += ch;
+    count++;
+  }
+  return head.replaceAll('\u0000', '');
+}
+
 export interface ReceiverOptions {
   recorder: Recorder;
   rejections: RejectionLog;
@@ -234,6 +250,10 @@ export function createReceiver(options: ReceiverOptions): InboundHandler {
       failure_status: body.ok ? (failure === null ? null : 400) : body.status,
       replay_digest: replayDigest,
       raw_text: body.ok ? body.text : undefined,
+      // what the delivery row keeps after retention cuts the body (docs/operations.md "Retention")
+      body_size: request.rawBody.length,
+      body_sha256: createHash('sha256').update(request.rawBody).digest('hex'),
+      body_head: bodyHead(body.text ?? request.rawBody.subarray(0, BODY_HEAD_CHARS * 4).toString('utf8')),
     });
     turn.done(); // submit() queued it synchronously: later requests may follow now
     return recording;

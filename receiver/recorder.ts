@@ -30,6 +30,10 @@ export interface DeliveryItem {
    * JSON.parse would round. Also the fallback text when jsonb refuses the body.
    */
   raw_text?: string;
+  /** bytes of the body as received, its SHA-256 (hex) and head (receiver/app.ts bodyHead): kept on the row after the body is cut */
+  body_size?: number;
+  body_sha256?: string;
+  body_head?: string;
 }
 
 export interface Recorded {
@@ -141,7 +145,7 @@ export function createRecorder(pool: pg.Pool, options: { maxBatch: number; maxUn
         // Still refused, so the data error was not (only) in the body: keep the reason alone.
         const last = dataErrorReason(again);
         if (!last) throw again;
-        return (await run([{ ...failed, request_headers: {}, request_body_text: null, user_agent: null, failure: `request cannot be stored (${errorMessage(again)}); only this reason is kept` }]))[0]!;
+        return (await run([{ ...failed, request_headers: {}, request_body_text: null, user_agent: null, body_head: '', failure: `request cannot be stored (${errorMessage(again)}); only this reason is kept` }]))[0]!;
       }
     }
   }

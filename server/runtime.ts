@@ -101,6 +101,7 @@ export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runti
         concurrency: env.workerConcurrency,
         jsonataTimeoutMs: env.jsonataTimeoutMs,
         rejectionRetentionDays: env.rejectionRetentionDays,
+        bodyRetentionDays: env.bodyRetentionDays,
         outbound: { ...env.outbound, ...outboundPolicy, masterKey: database.masterKey },
       });
     }

@@ -197,7 +197,7 @@ describe('in the pipeline', () => {
       error: 'idempotency key expression failed: JSONata evaluation timeout: it ran longer than 300 ms (INTAKE_JSONATA_TIMEOUT_MS) and was stopped (D1012)',
       delivery_id: expect.any(String),
     });
-    const { rows } = await db.pool.query(`select * from intake.inbound_webhook_deliveries where delivery_id = $1`, [answer.body.delivery_id]);
+    const { rows } = await db.pool.query(`select b.* from intake.inbound_webhook_deliveries d cross join lateral intake.delivery_with_body(d) b where d.delivery_id = $1`, [answer.body.delivery_id]);
     expect(rows[0]).toMatchObject({ dispatch_status: 'failed', response_status: 400, idempotency_key: null, request_body: EVIL });
     const { rows: jobs } = await db.pool.query(`select 1 from graphile_worker.jobs where key = $1`, [`drain:${keyed.id}`]);
     expect(jobs).toEqual([]);

@@ -270,7 +270,7 @@ describe('replay', () => {
     expect(titles).toEqual([`old: ${summary}`, `new: ${summary}`]);
     expect(replay.handler_outcome.created).toBe(true);
     // The original is left as it was.
-    const { rows: again } = await db.pool.query(`select * from intake.inbound_webhook_deliveries where delivery_id = $1`, [original.delivery_id]);
+    const { rows: again } = await db.pool.query(`select b.* from intake.inbound_webhook_deliveries d cross join lateral intake.delivery_with_body(d) b where d.delivery_id = $1`, [original.delivery_id]);
     expect(again[0]).toMatchObject({ is_replay: false, replayed_from: null, dispatch_status: 'dispatched' });
   });
 
@@ -319,8 +319,8 @@ describe('ordering', () => {
       agent.destroy();
     }
     const { rows: arrived } = await db.pool.query(
-      `select request_body->>'title' as title from intake.inbound_webhook_deliveries
-        where inbound_webhook_id = $1 order by received_at, delivery_id`,
+      `select (intake.delivery_with_body(d)).request_body->>'title' as title from intake.inbound_webhook_deliveries d
+        where d.inbound_webhook_id = $1 order by d.received_at, d.delivery_id`,
       [hook.id],
     );
     expect(await ticketOrder(hook, ids), `arrival order: ${arrived.map((r) => r.title).join(' ')}`).toEqual(sent);

@@ -170,7 +170,7 @@ it('two receivers and two workers: every 200 dispatched once, none pending, orde
   const { rows: applied } = await db.pool.query<{ title: string; received_at: number; number: number }>(
     `select t.title, (extract(epoch from d.received_at) * 1e6)::float8 as received_at, substring(t.ticket_number from 3)::int as number
        from psa.tickets t
-       join intake.inbound_webhook_deliveries d on d.tenant = t.tenant and d.request_body->>'title' = t.title
+       join intake.inbound_webhook_deliveries d on d.tenant = t.tenant and (intake.delivery_with_body(d)).request_body->>'title' = t.title
       order by number`,
   );
   expect(applied.length).toBe(accepted.length);

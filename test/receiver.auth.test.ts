@@ -38,7 +38,7 @@ function post(path: string, body: string, headers: Record<string, string>, base 
 }
 
 async function delivery(id: string) {
-  const { rows } = await db.pool.query('select * from intake.inbound_webhook_deliveries where delivery_id = $1', [id]);
+  const { rows } = await db.pool.query(`select b.* from intake.inbound_webhook_deliveries d cross join lateral intake.delivery_with_body(d) b where d.delivery_id = $1`, [id]);
   return rows[0];
 }
 

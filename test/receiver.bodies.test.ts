@@ -47,7 +47,7 @@ function signed(body: string | Buffer, headers: Record<string, string> = {}, bas
 }
 
 async function delivery(id: string) {
-  const { rows } = await db.pool.query('select * from intake.inbound_webhook_deliveries where delivery_id = $1', [id]);
+  const { rows } = await db.pool.query(`select b.* from intake.inbound_webhook_deliveries d cross join lateral intake.delivery_with_body(d) b where d.delivery_id = $1`, [id]);
   expect(rows).toHaveLength(1);
   return rows[0];
 }

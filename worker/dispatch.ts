@@ -93,6 +93,8 @@ interface PendingRow {
   received_at: Date;
   /** a replay pinned to the configuration version its original was dispatched with; null = current */
   dispatch_config_version: number | null;
+  /** set when retention cut the body before the delivery was dispatched: "body cut on …" (it fails with that) */
+  body_cut: string | null;
 }
 
 /** The metrics' `action` label: a registered action's name, "workflow", or "unknown" (never free text). */
@@ -321,13 +323,20 @@ async function drain(
       `begin;
        select set_config('role', 'intake_app', true), set_config('intake.tenant', '${tenant}', true);
        ${opening}
-       select p.delivery_id, p.request_body::text as request_body, p.received_at, p.dispatch_config_version
+       select p.delivery_id, p.received_at, p.dispatch_config_version,
+              -- the body apart (migration 000015), or in the row's own column (rows recorded before)
+              case when p.body_size is null then p.request_body else b.request_body end::text as request_body,
+              -- retention cut it (a delivery pending past INTAKE_BODY_RETENTION_DAYS): what is left of it
+              case when p.body_cut_at is not null or (p.body_size is not null and b.delivery_id is null)
+                   then intake.delivery_body_note(intake.delivery_with_body(p)) end as body_cut
          from intake.inbound_webhook_deliveries p
+         left join intake.inbound_webhook_delivery_bodies b
+           on b.tenant = p.tenant and b.delivery_id = p.delivery_id and b.received_at = p.received_at
         where p.tenant = '${tenant}' and p.inbound_webhook_id = ${webhookOfDrain}
           and p.dispatch_status = 'pending' and ${taken}
         order by p.received_at, p.delivery_id
         limit ${DRAIN_LIMIT}
-          for no key update;
+          for no key update of p;
        ${careful ? 'savepoint delivery' : ''}`,
       )) as unknown as pg.QueryResult[];
     } catch (error) {
@@ -496,6 +505,7 @@ function webhookAtVersion(
 
 /** Maps and validates (direct_action) or checks (workflow) one delivery; returns its handler work. */
 async function prepare(webhook: WebhookRow, row: PendingRow, tenant: string, options: DispatchOptions): Promise<HandlerWork> {
+  if (row.body_cut !== null) throw new PermanentFailure(`cannot be dispatched: its ${row.body_cut}`);
   if (webhook.handler_type === 'direct_action') return directAction(webhook, row, tenant, options);
   if (webhook.handler_type === 'workflow') return startWorkflow(webhook, tenant, row.delivery_id);
   throw new PermanentFailure(`handler type "${webhook.handler_type}" is not available in this version of Intake`);
@@ -557,7 +567,8 @@ function startWorkflow(webhook: WebhookRow, tenant: string, deliveryId: string):
     const runId = randomUUID();
     await client.query(
       `insert into intake.workflow_runs (tenant, run_id, workflow_id, workflow_version, definition, delivery_id, input)
-       select d.tenant, '${runId}', wf.workflow_id, wf.version, wf.definition, d.delivery_id, intake_private.workflow_envelope(w.slug, d)
+       select d.tenant, '${runId}', wf.workflow_id, wf.version, wf.definition, d.delivery_id,
+              intake_private.workflow_envelope(w.slug, intake.delivery_with_body(d))
          from intake.inbound_webhook_deliveries d
          join intake.inbound_webhooks w on w.tenant = d.tenant and w.inbound_webhook_id = d.inbound_webhook_id
          join intake.workflows wf on wf.tenant = d.tenant and wf.workflow_id = '${workflowId}'

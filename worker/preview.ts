@@ -118,11 +118,16 @@ export async function previewMapping(
   let deliveryId: string | null = null;
   if (source.kind === 'delivery') {
     if (!UUID.test(source.deliveryId)) throw new UserError('validation', `deliveryId: not a uuid: "${source.deliveryId}"`, { field: 'deliveryId' });
-    const found = await client.query<{ body: string | null }>(
-      `select request_body::text as body from intake.inbound_webhook_deliveries where inbound_webhook_id = $1 and delivery_id = $2`,
+    const found = await client.query<{ body: string | null; cut: string | null }>(
+      `select (b).request_body::text as body, intake.delivery_body_note(b) as cut
+         from (select intake.delivery_with_body(d) as b from intake.inbound_webhook_deliveries d
+                where d.inbound_webhook_id = $1 and d.delivery_id = $2) x`,
       [inboundWebhookId, source.deliveryId],
     );
     if (!found.rows[0]) throw new UserError('not_found', `delivery ${source.deliveryId} of inbound webhook ${inboundWebhookId} not found`);
+    if (found.rows[0].cut !== null) {
+      throw new UserError('validation', `delivery ${source.deliveryId} cannot be tried: its ${found.rows[0].cut}`, { field: 'deliveryId' });
+    }
     // Read as text and parsed as the dispatch parses it, so 64-bit ids keep every digit.
     input = found.rows[0].body === null ? null : parseJson(found.rows[0].body);
     deliveryId = source.deliveryId;
@@ -301,7 +306,7 @@ async function previewWorkflow(
   // request's body) or a pasted body; nothing is inserted.
   const { rows } = source.kind === 'delivery'
     ? await client.query<{ envelope: unknown }>(
-        `select intake_private.workflow_envelope($1, d) as envelope from intake.inbound_webhook_deliveries d
+        `select intake_private.workflow_envelope($1, intake.delivery_with_body(d)) as envelope from intake.inbound_webhook_deliveries d
           where d.inbound_webhook_id = $2 and d.delivery_id = $3`,
         [webhook.slug, webhook.inbound_webhook_id, source.deliveryId],
       )

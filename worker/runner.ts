@@ -21,6 +21,7 @@ import { dispatchDeliveryTask } from './tasks/dispatch_delivery.ts';
 import { dispatchWebhookTask } from './tasks/dispatch_webhook.ts';
 import { previewMappingTask } from './tasks/preview_mapping.ts';
 import { pruneAuthRejectionsTask } from './tasks/prune_auth_rejections.ts';
+import { BODY_CRONTAB, makeBodyPartitionsTask, pruneBodiesTask } from './tasks/body_retention.ts';
 import { runWorkflowTask } from './tasks/run_workflow.ts';
 import { outboundDeliverTask } from './tasks/outbound_deliver.ts';
 import { outboundFanoutTask } from './tasks/outbound_fanout.ts';
@@ -43,6 +44,8 @@ export interface WorkerOptions {
   jsonataTimeoutMs: number;
   /** INTAKE_REJECTION_RETENTION_DAYS (default 7) */
   rejectionRetentionDays?: number;
+  /** INTAKE_BODY_RETENTION_DAYS (default 30) */
+  bodyRetentionDays?: number;
   /** outbound webhooks: without it (benchmarks of the inbound path) no outbound task runs and no sweeper */
   outbound?: OutboundWorkerOptions;
 }
@@ -58,7 +61,7 @@ export interface Worker {
 // Retention, as graphile-worker cron items: each tick is one job for all workers together
 // (graphile-worker's known_crontabs), and a tick missed while no worker ran is not made up
 // (the next one finds the same rows). jobKey: at most one queued run at a time.
-const CRONTAB = '*/10 * * * * prune_auth_rejections ?jobKey=prune_auth_rejections&max=3';
+const CRONTAB = `*/10 * * * * prune_auth_rejections ?jobKey=prune_auth_rejections&max=3\n${BODY_CRONTAB}`;
 
 // graphile-worker's meta can hold whole pg clients; only the error's message is worth a line.
 const workerLogger = new Logger(() => (level, message, meta) => {
@@ -118,6 +121,8 @@ async function startRunner(pool: pg.Pool, options: WorkerOptions, goingDown: (er
       bulk_replay_chunk: bulkReplayChunkTask(pool),
       preview_mapping: previewMappingTask(pool, { jsonataTimeoutMs: options.jsonataTimeoutMs }),
       prune_auth_rejections: pruneAuthRejectionsTask(pool, options.rejectionRetentionDays ?? 7),
+      prune_bodies: pruneBodiesTask(pool, options.bodyRetentionDays ?? 30),
+      make_body_partitions: makeBodyPartitionsTask(pool),
       ...outboundTasks,
     },
   }).catch(async (error: unknown) => {

@@ -33,8 +33,10 @@ export function deliveryRoutes(options: RestOptions): Router {
       await requirePermission(client, 'read');
       await readWebhook(client, id); // 404 for an id this tenant does not have
       const { rows } = await client.query<DeliveryRow>(
-        `select d.*, to_char(d.received_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at
+        `select b.*, to_char(d.received_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at
            from intake.inbound_webhook_deliveries d
+           -- the body and headers wherever kept, or what retention left of them
+           cross join lateral intake.delivery_with_body(d) b
           where d.inbound_webhook_id = $1
             and ($2::text is null or d.dispatch_status = $2)
             and ($3::timestamptz is null or d.received_at >= $3)
@@ -59,7 +61,8 @@ export function deliveryRoutes(options: RestOptions): Router {
 
   async function deliveryOf(client: Parameters<Parameters<typeof withClaims>[2]>[0], webhookId: string, deliveryId: string): Promise<DeliveryRow> {
     const { rows } = await client.query<DeliveryRow>(
-      'select * from intake.inbound_webhook_deliveries where inbound_webhook_id = $1 and delivery_id = $2',
+      `select b.* from intake.inbound_webhook_deliveries d cross join lateral intake.delivery_with_body(d) b
+        where d.inbound_webhook_id = $1 and d.delivery_id = $2`,
       [webhookId, deliveryId],
     );
     if (!rows[0]) throw new ApiRequestError('NOT_FOUND', `delivery ${deliveryId} of inbound webhook ${webhookId} not found`);

@@ -9,6 +9,12 @@ declare
   v_row intake.inbound_webhooks;
 begin
   perform intake.require_permission('inbound_webhook', 'delete');
+  -- Its deliveries go by cascade; their bodies, kept apart without a foreign key (migration
+  -- 000015), are deleted here first (the same rows row-level security lets the caller delete).
+  delete from intake.inbound_webhook_delivery_bodies b
+   using intake.inbound_webhook_deliveries d
+   where d.inbound_webhook_id = delete_inbound_webhook.inbound_webhook_id
+     and b.tenant = d.tenant and b.delivery_id = d.delivery_id and b.received_at = d.received_at;
   delete from intake.inbound_webhooks w where w.inbound_webhook_id = delete_inbound_webhook.inbound_webhook_id
   returning * into v_row;
   if not found then

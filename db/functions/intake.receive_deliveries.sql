@@ -8,11 +8,19 @@
 --
 -- Each item: {tenant, inbound_webhook_id, delivery_id?, request_method, request_path,
 --   request_headers, request_body, request_body_text, body_format, content_type, source_ip,
---   user_agent, idempotency_key, received_at, failure?, failure_status?, replay_digest?}. A
+--   user_agent, idempotency_key, received_at, failure?, failure_status?, replay_digest?,
+--   body_size?, body_sha256?, body_head?}. A
 --   non-null `failure` records a verified request that cannot be dispatched (malformed body) as
 --   failed, answered with failure_status. `replay_digest` (hex; signed requests, receiver/app.ts): a request whose
 --   digest a delivery of the webhook already has is a replay, answered as that delivery's
 --   duplicate, with no window (deliveries_replay_digest).
+-- body_size (bytes as received), body_sha256 (hex) and body_head (the first 256 characters of the
+-- body text) are made by the receiver, which has the raw bytes (cheaper there than here: this
+-- function's backend is what bounds the receiver). They stay on the delivery row, which outlives
+-- the body; the body and headers go to intake.inbound_webhook_delivery_bodies (partitioned by day
+-- on received_at; retention drops whole days). An item without body_size comes from a receiver
+-- of the release before 000015, whose workers may still be draining: its body and headers go in
+-- the row's own columns, as that release wrote and reads them (and retention cuts them in place).
 -- delivery_id is the id the receiver gave the request on its first try (made here when absent).
 -- An item whose delivery_id is already recorded is a retry after an outcome the receiver could
 -- not know (a connection reset after the commit): nothing is written, and the answer is the one
@@ -55,13 +63,22 @@ declare
   v_new jsonb := '[]';   -- {idx, tenant, delivery_id, webhook, received_at} of rows inserted
   v_done int[] := '{}';  -- items answered by the set-based insert
   v_held jsonb := '{}';  -- webhook id → whether this transaction holds its drain lock shared
+  v_bodies jsonb := '[]'; -- {idx, tenant, delivery_id, received_at} of rows the slow path inserted: their bodies
+  v_apart boolean;
+  v_headers jsonb;
+  v_body jsonb;
+  v_text text;
+  v_size int;
+  v_sha bytea;
+  v_head text;
 begin
   -- Fast path, set-based: every ordinary item in one INSERT. Items whose idempotency key is
   -- already taken (or repeated inside this batch), and retries of recorded items, are skipped
   -- here and settled one by one below.
   with items as (
     select e.idx::int as idx, e.value as v, coalesce((e.value->>'delivery_id')::uuid, gen_random_uuid()) as id,
-           coalesce((e.value->>'received_at')::timestamptz, now()) as received_at
+           coalesce((e.value->>'received_at')::timestamptz, now()) as received_at,
+           e.value ? 'body_size' as apart
       from jsonb_array_elements(p_items) with ordinality e(value, idx)
      where e.value->>'failure' is null
        -- a scalar subquery, not NOT EXISTS: the planner turns NOT EXISTS into an anti-join that
@@ -73,15 +90,21 @@ begin
     insert into intake.inbound_webhook_deliveries as d (
       tenant, delivery_id, inbound_webhook_id, idempotency_key, idempotency_expires_at, dedupe_active,
       received_at, request_method, request_path, request_headers, request_body, request_body_text, body_format,
-      content_type, source_ip, user_agent, response_status, response_body, replay_digest
+      content_type, source_ip, user_agent, response_status, response_body, replay_digest,
+      body_size, body_sha256, body_head
     )
     select (i.v->>'tenant')::uuid, i.id, w.inbound_webhook_id, i.v->>'idempotency_key',
            case when i.v->>'idempotency_key' is not null then i.received_at + make_interval(secs => w.idempotency_window_seconds) end,
            i.v->>'idempotency_key' is not null,
-           i.received_at, i.v->>'request_method', i.v->>'request_path', coalesce(i.v->'request_headers', '{}'),
-           i.v->'request_body', i.v->>'request_body_text', i.v->>'body_format', i.v->>'content_type',
+           i.received_at, i.v->>'request_method', i.v->>'request_path',
+           -- here only from a receiver of the release before (no body_size): see the top
+           case when i.apart then '{}' else coalesce(i.v->'request_headers', '{}') end,
+           case when not i.apart then i.v->'request_body' end,
+           case when not i.apart then i.v->>'request_body_text' end,
+           i.v->>'body_format', i.v->>'content_type',
            (i.v->>'source_ip')::inet, i.v->>'user_agent', 200, jsonb_build_object('delivery_id', i.id),
-           decode(i.v->>'replay_digest', 'hex')
+           decode(i.v->>'replay_digest', 'hex'),
+           (i.v->>'body_size')::int, decode(i.v->>'body_sha256', 'hex'), i.v->>'body_head'
       from items i
       join intake.inbound_webhooks w
         on w.tenant = (i.v->>'tenant')::uuid and w.inbound_webhook_id = (i.v->>'inbound_webhook_id')::uuid
@@ -89,6 +112,12 @@ begin
     -- a key taken inside its window, or a replay's digest: settled one by one below
     on conflict do nothing
     returning d.tenant, d.delivery_id, d.inbound_webhook_id, d.received_at
+  ), stored as (
+    -- the body and headers, apart (run whether or not the select below reads it)
+    insert into intake.inbound_webhook_delivery_bodies (tenant, delivery_id, received_at, request_headers, request_body, request_body_text)
+    select n.tenant, n.delivery_id, n.received_at, coalesce(i.v->'request_headers', '{}'), i.v->'request_body', i.v->>'request_body_text'
+      from inserted n join items i on i.id = n.delivery_id
+     where i.apart
   )
   select coalesce(jsonb_agg(jsonb_build_object('idx', i.idx, 'tenant', n.tenant, 'delivery_id', n.delivery_id,
                                                'webhook', n.inbound_webhook_id, 'received_at', n.received_at)
@@ -110,6 +139,14 @@ begin
     v_failure := v_item->>'failure';
     v_id := coalesce((v_item->>'delivery_id')::uuid, gen_random_uuid());
     v_digest := decode(v_item->>'replay_digest', 'hex');
+    v_apart := v_item ? 'body_size';
+    v_size := (v_item->>'body_size')::int;
+    v_sha := decode(v_item->>'body_sha256', 'hex');
+    v_head := v_item->>'body_head';
+    -- the row's own columns: empty when the body goes apart (see the top)
+    v_headers := case when v_apart then '{}' else coalesce(v_item->'request_headers', '{}') end;
+    v_body := case when not v_apart then v_item->'request_body' end;
+    v_text := case when not v_apart then v_item->>'request_body_text' end;
 
     -- A retry of an item recorded before: its first answer, and nothing else.
     select d.response_status, d.response_body into v_prior
@@ -133,14 +170,19 @@ begin
       v_status := coalesce((v_item->>'failure_status')::int, 400);
       insert into intake.inbound_webhook_deliveries (
         tenant, delivery_id, inbound_webhook_id, idempotency_key, received_at, request_method, request_path,
-        request_headers, request_body, request_body_text, body_format, content_type, source_ip, user_agent,
+        request_headers, request_body, request_body_text,
+        body_format, content_type, source_ip, user_agent, body_size, body_sha256, body_head,
         dispatch_status, error_message, response_status, response_body, dispatched_at
       ) values (
         v_tenant, v_id, v_webhook, v_key, v_received, v_item->>'request_method', v_item->>'request_path',
-        coalesce(v_item->'request_headers', '{}'), v_item->'request_body', v_item->>'request_body_text',
+        v_headers, v_body, v_text,
         v_item->>'body_format', v_item->>'content_type', (v_item->>'source_ip')::inet, v_item->>'user_agent',
+        v_size, v_sha, v_head,
         'failed', v_failure, v_status, jsonb_build_object('error', v_failure, 'delivery_id', v_id), now()
       );
+      if v_apart then
+        v_bodies := v_bodies || jsonb_build_object('idx', v_index, 'tenant', v_tenant, 'delivery_id', v_id, 'received_at', v_received);
+      end if;
       return query select v_index, v_id, false, v_status, jsonb_build_object('error', v_failure, 'delivery_id', v_id), true;
       continue;
     end if;
@@ -150,14 +192,16 @@ begin
       insert into intake.inbound_webhook_deliveries as d (
         tenant, delivery_id, inbound_webhook_id, idempotency_key, idempotency_expires_at, dedupe_active,
         received_at, request_method, request_path, request_headers, request_body, request_body_text, body_format,
-        content_type, source_ip, user_agent, response_status, response_body, replay_digest
+        content_type, source_ip, user_agent, response_status, response_body, replay_digest,
+        body_size, body_sha256, body_head
       ) values (
         v_tenant, v_id, v_webhook, v_key,
         case when v_key is not null then v_received + make_interval(secs => v_window) end,
         v_key is not null,
-        v_received, v_item->>'request_method', v_item->>'request_path', coalesce(v_item->'request_headers', '{}'),
-        v_item->'request_body', v_item->>'request_body_text', v_item->>'body_format', v_item->>'content_type',
-        (v_item->>'source_ip')::inet, v_item->>'user_agent', 200, jsonb_build_object('delivery_id', v_id), v_digest
+        v_received, v_item->>'request_method', v_item->>'request_path', v_headers, v_body, v_text,
+        v_item->>'body_format', v_item->>'content_type',
+        (v_item->>'source_ip')::inet, v_item->>'user_agent', 200, jsonb_build_object('delivery_id', v_id), v_digest,
+        v_size, v_sha, v_head
       )
       on conflict do nothing
       returning d.delivery_id into v_inserted;
@@ -165,6 +209,9 @@ begin
       if v_inserted is not null then
         v_new := v_new || jsonb_build_object('idx', v_index, 'tenant', v_tenant, 'delivery_id', v_id,
                                              'webhook', v_webhook, 'received_at', v_received);
+        if v_apart then
+        v_bodies := v_bodies || jsonb_build_object('idx', v_index, 'tenant', v_tenant, 'delivery_id', v_id, 'received_at', v_received);
+      end if;
         exit; -- answered below, with the webhook's drain lock
 
       end if;
@@ -191,14 +238,18 @@ begin
           insert into intake.inbound_webhook_deliveries (
             tenant, delivery_id, inbound_webhook_id, idempotency_key, duplicate_of, received_at, request_method,
             request_path, request_headers, request_body, request_body_text, body_format, content_type, source_ip,
+            body_size, body_sha256, body_head,
             user_agent, dispatch_status, response_status, response_body, dispatched_at
           ) values (
             v_tenant, v_id, v_webhook, v_key, v_existing.delivery_id, v_received, v_item->>'request_method',
-            v_item->>'request_path', coalesce(v_item->'request_headers', '{}'), v_item->'request_body',
-            v_item->>'request_body_text', v_item->>'body_format', v_item->>'content_type', (v_item->>'source_ip')::inet,
+            v_item->>'request_path', v_headers, v_body, v_text, v_item->>'body_format', v_item->>'content_type',
+            (v_item->>'source_ip')::inet, v_size, v_sha, v_head,
             v_item->>'user_agent', 'duplicate', 200,
             jsonb_build_object('delivery_id', v_existing.delivery_id, 'duplicate', true), now()
           );
+          if v_apart then
+        v_bodies := v_bodies || jsonb_build_object('idx', v_index, 'tenant', v_tenant, 'delivery_id', v_id, 'received_at', v_received);
+      end if;
           return query select v_index, v_existing.delivery_id, true, 200,
             jsonb_build_object('delivery_id', v_existing.delivery_id, 'duplicate', true), true;
           exit;
@@ -224,14 +275,18 @@ begin
         insert into intake.inbound_webhook_deliveries (
           tenant, delivery_id, inbound_webhook_id, idempotency_key, duplicate_of, received_at, request_method,
           request_path, request_headers, request_body, request_body_text, body_format, content_type, source_ip,
+          body_size, body_sha256, body_head,
           user_agent, dispatch_status, response_status, response_body, dispatched_at
         ) values (
           v_tenant, v_id, v_webhook, v_key, v_existing.delivery_id, v_received, v_item->>'request_method',
-          v_item->>'request_path', coalesce(v_item->'request_headers', '{}'), v_item->'request_body',
-          v_item->>'request_body_text', v_item->>'body_format', v_item->>'content_type', (v_item->>'source_ip')::inet,
+          v_item->>'request_path', v_headers, v_body, v_text, v_item->>'body_format', v_item->>'content_type',
+          (v_item->>'source_ip')::inet, v_size, v_sha, v_head,
           v_item->>'user_agent', 'duplicate', 200,
           jsonb_build_object('delivery_id', v_existing.delivery_id, 'duplicate', true), now()
         );
+        if v_apart then
+        v_bodies := v_bodies || jsonb_build_object('idx', v_index, 'tenant', v_tenant, 'delivery_id', v_id, 'received_at', v_received);
+      end if;
         return query select v_index, v_existing.delivery_id, true, 200,
           jsonb_build_object('delivery_id', v_existing.delivery_id, 'duplicate', true), true;
         exit;
@@ -242,6 +297,16 @@ begin
        where d.tenant = v_tenant and d.delivery_id = v_existing.delivery_id;
     end loop;
   end loop;
+
+  -- The bodies and headers of what the slow path recorded, in one insert.
+  if jsonb_array_length(v_bodies) > 0 then
+    insert into intake.inbound_webhook_delivery_bodies (tenant, delivery_id, received_at, request_headers, request_body, request_body_text)
+    select (b->>'tenant')::uuid, (b->>'delivery_id')::uuid, (b->>'received_at')::timestamptz,
+           coalesce(p_items->((b->>'idx')::int - 1)->'request_headers', '{}'),
+           p_items->((b->>'idx')::int - 1)->'request_body',
+           p_items->((b->>'idx')::int - 1)->>'request_body_text'
+      from jsonb_array_elements(v_bodies) b;
+  end if;
 
   if jsonb_array_length(v_new) > 0 then
     -- Sample capture: the first verified body inside an open window becomes the sample.

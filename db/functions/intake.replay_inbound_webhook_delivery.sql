@@ -14,7 +14,7 @@ declare
 begin
   v_id := intake.replay_delivery(replay_inbound_webhook_delivery.delivery_id, configuration);
   select * into v_row from intake.inbound_webhook_deliveries d where d.delivery_id = v_id;
-  return v_row;
+  return intake.delivery_with_body(v_row);
 end
 $$;
 comment on function intake.replay_inbound_webhook_delivery(uuid, intake.replay_configuration) is

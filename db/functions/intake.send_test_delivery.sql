@@ -29,16 +29,20 @@ begin
     from jsonb_each(coalesce(headers, '{}')) h
    where lower(h.key) not in ('authorization', 'cookie', 'set-cookie', 'proxy-authorization');
 
+  -- the body and headers apart, as the receiver keeps them (migration 000015)
   insert into intake.inbound_webhook_deliveries as d (
-    tenant, inbound_webhook_id, received_at, request_method, request_path, request_headers, request_body,
-    body_format, content_type, user_agent, is_test
+    tenant, inbound_webhook_id, received_at, request_method, request_path,
+    body_format, content_type, user_agent, is_test, body_size, body_sha256, body_head
   ) values (
     v_hook.tenant, v_hook.inbound_webhook_id, now(), 'POST',
     '/api/inbound/' || v_hook.tenant_slug || '/' || v_hook.slug,
-    v_headers || jsonb_build_object('content-type', 'application/json'), body,
-    'json', 'application/json', 'intake-test', true
+    'json', 'application/json', 'intake-test', true,
+    octet_length(body::text), sha256(convert_to(body::text, 'UTF8')), left(body::text, 256)
   )
   returning * into v_row;
+  insert into intake.inbound_webhook_delivery_bodies (tenant, delivery_id, received_at, request_headers, request_body)
+  values (v_row.tenant, v_row.delivery_id, v_row.received_at, v_headers || jsonb_build_object('content-type', 'application/json'), body);
+  v_row := intake.delivery_with_body(v_row);
   perform intake_private.enqueue_dispatch(v_row.tenant, v_row.delivery_id, v_row.inbound_webhook_id);
   return v_row;
 end

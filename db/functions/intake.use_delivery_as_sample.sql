@@ -16,6 +16,12 @@ begin
   if not found then
     raise exception 'delivery % not found', use_delivery_as_sample.delivery_id using errcode = 'P0002';
   end if;
+  v_delivery := intake.delivery_with_body(v_delivery);
+  if v_delivery.body_cut_at is not null then
+    raise exception 'delivery % has no body to use as a sample: it was cut by retention on %', v_delivery.delivery_id,
+      to_char(v_delivery.body_cut_at at time zone 'UTC', 'YYYY-MM-DD')
+      using errcode = '22023', detail = intake.delivery_body_note(v_delivery);
+  end if;
   if v_delivery.request_body is null then
     raise exception 'delivery % has no parsed body to use as a sample (it was not JSON, form or text that could be stored)', v_delivery.delivery_id
       using errcode = '22023';

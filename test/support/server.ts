@@ -80,7 +80,7 @@ export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs 
 /** Waits until the delivery has left `pending`, and returns its row. */
 export async function settledDelivery(pool: pg.Pool, deliveryId: string, timeoutMs = 10_000) {
   return waitFor(async () => {
-    const { rows } = await pool.query(`select * from intake.inbound_webhook_deliveries where delivery_id = $1`, [deliveryId]);
+    const { rows } = await pool.query(`select b.* from intake.inbound_webhook_deliveries d cross join lateral intake.delivery_with_body(d) b where d.delivery_id = $1`, [deliveryId]);
     return rows[0] && rows[0].dispatch_status !== 'pending' ? rows[0] : undefined;
   }, timeoutMs, `delivery ${deliveryId} to settle`);
 }
