@@ -4,7 +4,7 @@
 // No DOM here: the editor adapts these results to CodeMirror, the unit tests call them directly.
 import { FUNCTIONS, FUNCTION_BY_NAME } from './functions.ts';
 import { nameOf, quoteName, tokenize, type Token } from './tokens.ts';
-import { exampleOf, plain, valueType, type ValueType } from './values.ts';
+import { exampleOf, flatten, plain, valueType, type ValueType } from './values.ts';
 
 /** Evaluates a JSONata expression on an input; in the browser it runs in a Web Worker. */
 export type Evaluate = (expression: string, input: unknown) => Promise<unknown>;
@@ -126,15 +126,6 @@ export function cursorContext(src: string, pos: number): CursorContext {
   }
   if (before && VALUE_END(before) && !partialToken) return none(); // `a |`: an operator comes next, not a step
   return { from, partial, kind: 'step', parent: null, dot: null, predicates };
-}
-
-function flatten(values: unknown[]): unknown[] {
-  const out: unknown[] = [];
-  for (const v of values) {
-    if (Array.isArray(v)) out.push(...flatten(v));
-    else if (v !== undefined) out.push(v);
-  }
-  return out;
 }
 
 /** The items a predicate chain gives: each predicate's path evaluated on the previous items. */

@@ -4,6 +4,7 @@
 // the field checks (fieldCheck.ts) once the expression has a value.
 import jsonata from 'jsonata';
 import { tokenize, type Token } from './tokens.ts';
+import { flatten } from './values.ts';
 
 export interface Diagnostic {
   from: number;
@@ -82,15 +83,6 @@ interface Node {
   predicate?: Node[];
   expr?: Node;
   [key: string]: unknown;
-}
-
-function flatten(values: unknown[]): unknown[] {
-  const out: unknown[] = [];
-  for (const v of values) {
-    if (Array.isArray(v)) out.push(...flatten(v));
-    else if (v !== undefined) out.push(v);
-  }
-  return out;
 }
 
 function step(values: unknown[], key: string): unknown[] {

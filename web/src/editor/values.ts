@@ -26,3 +26,13 @@ export function plain(value: unknown): unknown {
   if (typeof (value as { _jsonata_lambda?: unknown })._jsonata_lambda !== 'undefined') return undefined;
   return JSON.parse(JSON.stringify(value));
 }
+
+/** The values a path step sees: arrays looked into (nested ones too), missing values dropped, as JSONata does. */
+export function flatten(values: unknown[]): unknown[] {
+  const out: unknown[] = [];
+  for (const v of values) {
+    if (Array.isArray(v)) out.push(...flatten(v));
+    else if (v !== undefined) out.push(v);
+  }
+  return out;
+}
