@@ -143,10 +143,27 @@ const retentionSeconds = new client.Histogram({
   registers: [registry],
 });
 
-export function observeRetentionRun(kind: string, result: 'ok' | 'error', rows: number, seconds: number): void {
+function observeRetentionRun(kind: string, result: 'ok' | 'error', rows: number, seconds: number): void {
   retentionRuns.inc({ kind, result });
   if (rows > 0) retentionRows.inc({ kind }, rows);
   retentionSeconds.observe({ kind }, seconds);
+}
+
+/**
+ * Runs one retention task's work, timed from start to end, and counts it: as ok with the rows
+ * `rowsOf` reads off its result, or as an error (rethrown, for graphile-worker to retry).
+ */
+export async function observedRetentionRun<T>(kind: string, work: () => Promise<T>, rowsOf: (result: T) => number): Promise<T> {
+  const started = performance.now();
+  let result: T;
+  try {
+    result = await work();
+  } catch (error) {
+    observeRetentionRun(kind, 'error', 0, (performance.now() - started) / 1000);
+    throw error;
+  }
+  observeRetentionRun(kind, 'ok', rowsOf(result), (performance.now() - started) / 1000);
+  return result;
 }
 
 // --- Redis -------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@
 import type { Task } from 'graphile-worker';
 import type pg from 'pg';
 import { log } from '../../core/log.ts';
-import { observeRetentionRun } from '../../core/metrics.ts';
+import { observedRetentionRun } from '../../core/metrics.ts';
 
 /** Days of partitions made ahead of today. */
 export const BODY_PARTITIONS_AHEAD = 7;
@@ -89,18 +89,12 @@ async function dueRowsEstimate(pool: pg.Pool, retentionDays: number): Promise<nu
 
 export function pruneBodiesTask(pool: pg.Pool, retentionDays: number): Task {
   return async () => {
-    const started = performance.now();
-    let result: BodyPruneResult;
-    let estimate = 0;
-    try {
-      estimate = await dueRowsEstimate(pool, retentionDays);
-      result = await pruneBodies(pool, retentionDays);
-    } catch (error) {
-      observeRetentionRun('bodies', 'error', 0, (performance.now() - started) / 1000);
-      throw error;
-    }
-    result.partitionRows = result.partitions.length > 0 ? estimate : 0;
-    observeRetentionRun('bodies', 'ok', result.partitionRows + result.defaultRows + result.legacyRows, result.ms / 1000);
+    const result = await observedRetentionRun('bodies', async () => {
+      const estimate = await dueRowsEstimate(pool, retentionDays);
+      const pruned = await pruneBodies(pool, retentionDays);
+      pruned.partitionRows = pruned.partitions.length > 0 ? estimate : 0;
+      return pruned;
+    }, (r) => r.partitionRows + r.defaultRows + r.legacyRows);
     log.info('retention: delivery bodies pruned', {
       partitions_dropped: result.partitions, partition_rows_estimate: result.partitionRows, default_rows: result.defaultRows,
       legacy_rows_cut: result.legacyRows, batches: result.batches, more: result.more, ms: result.ms, retention_days: retentionDays,
@@ -111,14 +105,7 @@ export function pruneBodiesTask(pool: pg.Pool, retentionDays: number): Task {
 export function makeBodyPartitionsTask(pool: pg.Pool): Task {
   return async () => {
     const started = performance.now();
-    let made: number;
-    try {
-      made = await makeBodyPartitions(pool);
-    } catch (error) {
-      observeRetentionRun('body_partitions', 'error', 0, (performance.now() - started) / 1000);
-      throw error;
-    }
-    observeRetentionRun('body_partitions', 'ok', 0, (performance.now() - started) / 1000);
+    const made = await observedRetentionRun('body_partitions', () => makeBodyPartitions(pool), () => 0);
     log.info('retention: delivery body partitions made', { made, days_ahead: BODY_PARTITIONS_AHEAD, ms: Math.round(performance.now() - started) });
   };
 }

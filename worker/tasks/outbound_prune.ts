@@ -5,7 +5,7 @@
 import type { Task } from 'graphile-worker';
 import type pg from 'pg';
 import { log } from '../../core/log.ts';
-import { observeRetentionRun } from '../../core/metrics.ts';
+import { observedRetentionRun } from '../../core/metrics.ts';
 
 export interface OutboundRetention {
   eventRetentionDays: number;
@@ -32,15 +32,7 @@ export async function pruneOutbound(pool: pg.Pool, retention: OutboundRetention)
 
 export function outboundPruneTask(pool: pg.Pool, retention: OutboundRetention): Task {
   return async () => {
-    const started = performance.now();
-    let pruned;
-    try {
-      pruned = await pruneOutbound(pool, retention);
-    } catch (error) {
-      observeRetentionRun('outbound', 'error', 0, (performance.now() - started) / 1000);
-      throw error;
-    }
-    observeRetentionRun('outbound', 'ok', pruned.attempts + pruned.events, (performance.now() - started) / 1000);
+    const pruned = await observedRetentionRun('outbound', () => pruneOutbound(pool, retention), (p) => p.attempts + p.events);
     if (pruned.attempts || pruned.events) log.info('outbound: pruned', pruned);
   };
 }

@@ -6,7 +6,7 @@
 import type { Task } from 'graphile-worker';
 import type pg from 'pg';
 import { log } from '../../core/log.ts';
-import { observeRetentionRun } from '../../core/metrics.ts';
+import { observedRetentionRun } from '../../core/metrics.ts';
 
 export const PRUNE_BATCH = 1000;
 export const PRUNE_MAX_BATCHES = 100;
@@ -34,15 +34,7 @@ export async function pruneAuthRejections(pool: pg.Pool, retentionDays: number, 
 
 export function pruneAuthRejectionsTask(pool: pg.Pool, retentionDays: number): Task {
   return async () => {
-    const started = performance.now();
-    let result;
-    try {
-      result = await pruneAuthRejections(pool, retentionDays);
-    } catch (error) {
-      observeRetentionRun('rejections', 'error', 0, (performance.now() - started) / 1000);
-      throw error;
-    }
-    observeRetentionRun('rejections', 'ok', result.deleted, result.ms / 1000);
+    const result = await observedRetentionRun('rejections', () => pruneAuthRejections(pool, retentionDays), (r) => r.deleted);
     log.info('retention: auth rejections pruned', {
       deleted: result.deleted, batches: result.batches, more: result.more, ms: result.ms, retention_days: retentionDays,
     });
