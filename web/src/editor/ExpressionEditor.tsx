@@ -13,7 +13,7 @@ import { memo, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Chip } from '../components/ui.tsx';
 import { completionsAt, hoverAt, type CompletionItem } from './complete.ts';
-import { diagnose, type Diagnostic } from './diagnostics.ts';
+import { diagnose, parse, type Diagnostic } from './diagnostics.ts';
 import { EvaluationError, evaluateInWorker } from './evaluator.ts';
 import { checkValue, type FieldInfo, type Problem } from './fieldCheck.ts';
 import { jsonataHighlighting } from './highlight.ts';
@@ -219,6 +219,10 @@ export const ExpressionEditor = memo(function ExpressionEditor({
       const doc = view.current?.state.doc.toString();
       if (doc === undefined || doc === emitted.current.at(-1)) return;
       emitted.current = [...emitted.current.slice(-49), doc];
+      // the verdict on syntax goes with the value: the linter waits 250 ms, and a Save clicked
+      // sooner than that must still find the error here, not send the draft to the server
+      const syntax = parse(doc).diagnostics.find((d) => d.severity === 'error');
+      live.current.onSyntax?.(doc, syntax ? diagnosticText(live.current.t, syntax) : null);
       live.current.onChange(doc);
     };
     const v = new EditorView({
