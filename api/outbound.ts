@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { aesGcmBox } from '../core/crypto.ts';
 import {
-  checkSubscription, subscriptionConfigFromRow, subscriptionSecretContext, type OutboundPolicy, type SubscriptionConfig,
+  checkSubscription, DEFAULT_OVERLAP_SECONDS, MAX_OVERLAP_SECONDS, subscriptionConfigFromRow, subscriptionSecretContext, type OutboundPolicy, type SubscriptionConfig,
 } from '../core/outboundSubscriptions.ts';
 import { newSigningSecret } from '../core/standardWebhooks.ts';
 import { ApiRequestError } from './errors.ts';
@@ -19,8 +19,6 @@ export interface OutboundServiceOptions {
   outbound: OutboundPolicy;
 }
 
-export const DEFAULT_OVERLAP_SECONDS = 86_400;
-export const MAX_OVERLAP_SECONDS = 7 * 86_400;
 
 export type SubscriptionRow = Record<string, any> & { tenant: string; subscription_id: string };
 

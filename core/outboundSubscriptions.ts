@@ -24,6 +24,10 @@ export interface SubscriptionConfig {
   is_active: boolean;
 }
 
+/** secret rotation: how long the old secrets go on signing, by default and at most */
+export const DEFAULT_OVERLAP_SECONDS = 86_400;
+export const MAX_OVERLAP_SECONDS = 7 * 86_400;
+
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** set by Intake on every attempt: a custom header may not replace them */
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'transfer-encoding', 'connection']);
