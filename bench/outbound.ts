@@ -1,7 +1,7 @@
 // The outbound half of `npm run bench` (BENCH_ONLY=outbound runs it alone): signed deliveries
-// per second from Intake's whole outbound path — sweeper, fan-out job, one outbound_deliver job
-// per delivery (secrets opened, Standard Webhooks signature, the SSRF-guarded agent, an attempt
-// row and the delivery's update per attempt) — to a local sink, beside a bare undici loop posting
+// per second from Intake's whole outbound path — sweeper, fan-out jobs of up to 20 events,
+// outbound_deliver jobs of up to 20 deliveries (secrets opened, Standard Webhooks signature, the
+// SSRF-guarded agent, the attempts recorded in one statement) — to a local sink, beside a bare undici loop posting
 // the same bodies to the same sink with as many requests in flight as Intake may have. The sink is a child process,
 // so neither side shares its event loop.
 //   node bench/outbound.ts sink   (the sink itself: prints its port, answers 204)
@@ -79,9 +79,9 @@ export async function benchOutbound(options: OutboundBenchOptions): Promise<stri
   const policy = { allowHttp: true, allowCidrs: parseAllowCidrs('127.0.0.0/8') };
   const events = Math.ceil(options.deliveries / SUBSCRIPTIONS);
   const total = events * SUBSCRIPTIONS;
-  // a job sends its batch (an event's deliveries, up to 20) at once: at most this many in flight,
-  // which the bare loop gets too
-  const inFlight = options.concurrency * Math.min(SUBSCRIPTIONS, 20);
+  // a job sends its batch (up to 20 deliveries, of one event or several) at once: at most this
+  // many in flight, which the bare loop gets too
+  const inFlight = options.concurrency * 20;
   const intakeRates: number[] = [];
   const bareRates: number[] = [];
   try {

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OUTBOUND_EVENT_TYPES } from '../core/outboundEvents.ts';
 import { sweepOutboundEvents } from '../worker/outbound/sweeper.ts';
-import { fanOutOutboundEvent } from '../worker/tasks/outbound_fanout.ts';
+import { fanOutOutboundEvent, fanOutOutboundEvents } from '../worker/tasks/outbound_fanout.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { makeTenant, makeWebhook } from './support/server.ts';
 
@@ -221,10 +221,79 @@ describe('the sweeper', () => {
       `select count(*)::int as events, count(*) filter (where fanout_enqueued_at is null)::int as unswept
          from intake.outbound_events where tenant = $1`, [other]);
     expect(counts).toEqual({ events: 160, unswept: 0 });
+    // every event in exactly one fan-out job, jobs of up to 20 events of this tenant
+    const { rows: [cover] } = await sql(
+      `with j as (select j.payload from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+                   where t.identifier = 'outbound_fanout' and j.payload->>'tenant' = $1::text)
+       select (select count(*)::int from j, json_array_elements_text(j.payload->'event_ids')) as listed,
+              (select count(distinct x.id)::int from j, json_array_elements_text(j.payload->'event_ids') x (id)) as distinct_events,
+              (select count(*)::int from intake.outbound_events e where e.tenant = $1::uuid
+                  and e.event_id in (select x.id::uuid from j, json_array_elements_text(j.payload->'event_ids') x (id))) as matched,
+              (select max(json_array_length(j.payload->'event_ids'))::int from j) as largest`, [other]);
+    expect(cover).toMatchObject({ listed: 160, distinct_events: 160, matched: 160 });
+    expect(cover.largest).toBeLessThanOrEqual(20);
+  });
+
+  it('adds one fan-out job per up to 20 events of a tenant, never mixing tenants, and the jobs fan out across events', async () => {
+    const [a, b] = [await makeTenant(db.pool, 'chunk-a'), await makeTenant(db.pool, 'chunk-b')];
+    for (const t of [a, b]) {
+      await sql(`insert into intake.outbound_subscriptions (tenant, url, event_types) select $1, 'https://example.com/c/' || n, '{client.*}' from generate_series(1, 3) n`, [t]);
+    }
+    await sql(`insert into psa.clients (tenant, client_name) select $1, 'A' || n from generate_series(1, 45) n`, [a]);
+    await sql(`insert into psa.clients (tenant, client_name) select $1, 'B' || n from generate_series(1, 3) n`, [b]);
+    while ((await sweepOutboundEvents(db.pool)) > 0);
     const { rows: jobs } = await sql(
-      `select key from graphile_worker.jobs where task_identifier = 'outbound_fanout' and key in (
-         select 'outbound_fanout:' || event_id from intake.outbound_events where tenant = $1)`, [other]);
-    expect(jobs).toHaveLength(160);
+      `select j.payload from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+        where t.identifier = 'outbound_fanout' and j.payload->>'tenant' in ($1::text, $2::text) order by j.id`, [a, b]);
+    const sizes = (t: string) => jobs.filter((j) => j.payload.tenant === t).map((j) => j.payload.event_ids.length).sort((x: number, y: number) => y - x);
+    expect(sizes(a)).toEqual([20, 20, 5]);
+    expect(sizes(b)).toEqual([3]);
+    // each job's events are its tenant's (checked in SQL, the way the fan-out reads them)
+    for (const j of jobs) {
+      const { rows: [own] } = await sql(`select count(*)::int as n from intake.outbound_events where tenant = $1 and event_id = any($2::uuid[])`, [j.payload.tenant, j.payload.event_ids]);
+      expect(own.n).toBe(j.payload.event_ids.length);
+    }
+    // an id of another tenant is not found: nothing is made for it
+    const aJob = jobs.find((j) => j.payload.tenant === a && j.payload.event_ids.length === 20)!;
+    expect(await fanOutOutboundEvents(db.pool, b, aJob.payload.event_ids)).toBe(0);
+    // one job of 20 events × 3 subscriptions: 60 deliveries in 3 jobs of 20 (across events), one add_jobs call
+    // (a connection of its own: a backend's function counts may stay pending past its transaction)
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    let calls: Record<string, number> = {};
+    let made = 0;
+    try {
+      await client.query('begin');
+      await client.query(`set local track_functions = 'all'`);
+      const { rows: [fanned] } = await client.query('select intake_private.fan_out_outbound_events($1, $2::uuid[]) as n', [a, aJob.payload.event_ids]);
+      made = fanned.n;
+      const { rows } = await client.query(
+        `select funcname, calls::int from pg_stat_xact_user_functions where schemaname = 'graphile_worker' and funcname in ('add_job', 'add_jobs')`);
+      calls = Object.fromEntries(rows.map((r) => [r.funcname, r.calls]));
+      await client.query('commit');
+    } finally {
+      await client.end();
+    }
+    expect(made).toBe(60);
+    expect(calls).toEqual({ add_jobs: 1 });
+    const { rows: deliverJobs } = await sql(
+      `select j.payload from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+        where t.identifier = 'outbound_deliver' and j.payload->>'tenant' = $1::text`, [a]);
+    expect(deliverJobs.map((j) => j.payload.delivery_ids.length)).toEqual([20, 20, 20]);
+    const { rows: [spread] } = await sql(
+      `select count(distinct d.event_id)::int as events, count(*)::int as deliveries, bool_and(d.tenant = $1) as own
+         from intake.outbound_deliveries d where d.tenant = $1 and d.delivery_id = any($2::uuid[])`,
+      [a, deliverJobs[0].payload.delivery_ids]);
+    expect(spread.deliveries).toBe(20);
+    expect(spread.events).toBeGreaterThan(1); // a job's batch spans events
+    const { rows: [marked] } = await sql(
+      `select count(*)::int as n, sum(delivery_count)::int as deliveries from intake.outbound_events where tenant = $1 and event_id = any($2::uuid[]) and fanned_out_at is not null`,
+      [a, aJob.payload.event_ids]);
+    expect(marked).toEqual({ n: 20, deliveries: 60 });
+    // run again: nothing more
+    expect(await fanOutOutboundEvents(db.pool, a, aJob.payload.event_ids)).toBe(0);
+    const { rows: [again] } = await sql(`select count(*)::int as n from intake.outbound_deliveries where tenant = $1`, [a]);
+    expect(again.n).toBe(60);
   });
 
   it('marks events no subscription wants without a job', async () => {
@@ -233,7 +302,8 @@ describe('the sweeper', () => {
     while ((await sweepOutboundEvents(db.pool)) > 0);
     const { rows } = await sql(`select event_id, fanout_enqueued_at, fanned_out_at, delivery_count from intake.outbound_events where tenant = $1`, [quiet]);
     expect(rows[0]).toMatchObject({ fanout_enqueued_at: expect.any(Date), fanned_out_at: expect.any(Date), delivery_count: 0 });
-    const { rows: jobs } = await sql(`select 1 from graphile_worker.jobs where key = $1`, [`outbound_fanout:${rows[0].event_id}`]);
+    const { rows: jobs } = await sql(
+      `select 1 from graphile_worker._private_jobs j where j.payload->>'tenant' = $1::text`, [quiet]);
     expect(jobs).toHaveLength(0);
   });
 });

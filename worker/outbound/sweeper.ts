@@ -1,9 +1,9 @@
 // The outbound sweeper: how every committed event gets its fan-out job. Event rows are written by
 // triggers, which may not call add_job (design rule 3), so each worker process runs this loop:
 // every INTAKE_OUTBOUND_SWEEP_MS it calls intake_private.enqueue_outbound_fanouts, which adds one
-// outbound_fanout job per event that has none yet (up to 500, in one add_jobs call) and marks
-// them in the same transaction. An event committed after a sweep read the table is unmarked,
-// so the next sweep takes it; a sweep that fails or is killed marks nothing, so the next one
+// outbound_fanout job per up to 20 events of a tenant that have none yet (up to 500 events, in
+// one add_jobs call) and marks them in the same transaction. An event committed after a sweep
+// read the table is unmarked, so the next sweep takes it; a sweep that fails or is killed marks nothing, so the next one
 // takes the same events. Several worker processes take turns (an advisory lock in the function).
 import type pg from 'pg';
 import { errorMessage, log } from '../../core/log.ts';
