@@ -247,6 +247,25 @@ describe('the prune_bodies run', () => {
   });
 });
 
+describe('which partitions are due', () => {
+  it('lists none inside the retention; past it, the days oldest first with their row estimates (what prune_bodies reports)', async () => {
+    expect((await db.pool.query('select * from intake_private.body_partitions_due(30)')).rows).toEqual([]);
+    const { rows: [t] } = await db.pool.query('select tenant from psa.tenants where slug = $1', [TENANT]);
+    await db.pool.query('select * from intake.receive_deliveries($1::jsonb)', [JSON.stringify([{
+      tenant: t.tenant, inbound_webhook_id: hook.id, request_method: 'POST', request_path: '/due', request_headers: {},
+      request_body: { title: 'today' }, request_body_text: null, body_format: 'json', content_type: 'application/json',
+      source_ip: null, user_agent: null, idempotency_key: null, received_at: new Date().toISOString(),
+      failure: null, failure_status: null, body_size: 17, body_sha256: '00'.repeat(32), body_head: '{"title": "today"}',
+    }])]);
+    await db.pool.query('analyze intake.inbound_webhook_delivery_bodies');
+    const { rows } = await db.pool.query('select partition_name, to_char(day, \'YYYYMMDD\') as day, rows_estimate from intake_private.body_partitions_due(-1)');
+    const today = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+    expect(rows.map((r) => r.day)).toEqual([...rows.map((r) => r.day)].sort());
+    expect(rows.at(-1)).toEqual({ partition_name: `inbound_webhook_delivery_bodies_p${today}`, day: today, rows_estimate: expect.any(Number) });
+    expect(rows.at(-1)!.rows_estimate).toBeGreaterThanOrEqual(1);
+  });
+});
+
 describe('row-level security', () => {
   it('a tenant sees only its own bodies', async () => {
     await makeTenant(db.pool, 'other');

@@ -1,6 +1,6 @@
 -- One step of body retention: drops the oldest day partition of
--- intake.inbound_webhook_delivery_bodies whose every row is older than p_days days (its UTC day
--- ended at least p_days days ago), records the day in intake_global.body_partition_cuts (what
+-- intake.inbound_webhook_delivery_bodies whose every row is older than p_days days
+-- (intake_private.body_partitions_due), records the day in intake_global.body_partition_cuts (what
 -- readers show: "body cut on <date>"), and returns the partition's name; null when none is due.
 -- The drop takes the parent's ACCESS EXCLUSIVE lock for a few milliseconds; while it waits for
 -- it (behind transactions using the table), the receiver's inserts queue behind the drop, so
@@ -16,15 +16,9 @@ declare
   v_name text;
   v_day date;
 begin
-  select c.relname, to_date(substring(c.relname from '_p(\d{8})$'), 'YYYYMMDD')
-    into v_name, v_day
-    from pg_inherits i
-    join pg_class c on c.oid = i.inhrelid
-   where i.inhparent = 'intake.inbound_webhook_delivery_bodies'::regclass
-     and c.relname ~ '^inbound_webhook_delivery_bodies_p\d{8}$'
-     and to_date(substring(c.relname from '_p(\d{8})$'), 'YYYYMMDD') + 1
-         <= ((now() - make_interval(days => p_days)) at time zone 'UTC')::date
-   order by 2
+  select d.partition_name, d.day into v_name, v_day
+    from intake_private.body_partitions_due(p_days) d
+   order by d.day
    limit 1;
   if v_name is null then
     return null;

@@ -76,12 +76,7 @@ export async function pruneBodies(pool: pg.Pool, retentionDays: number, batch = 
 /** The rows of the partitions about to be dropped, estimated (reltuples), for the metrics. */
 async function dueRowsEstimate(pool: pg.Pool, retentionDays: number): Promise<number> {
   const { rows } = await pool.query<{ n: number }>(
-    `select coalesce(sum(greatest(c.reltuples, 0)), 0)::float8 as n
-       from pg_inherits i join pg_class c on c.oid = i.inhrelid
-      where i.inhparent = 'intake.inbound_webhook_delivery_bodies'::regclass
-        and c.relname ~ '^inbound_webhook_delivery_bodies_p\\d{8}$'
-        and to_date(substring(c.relname from '_p(\\d{8})$'), 'YYYYMMDD') + 1
-            <= ((now() - make_interval(days => $1)) at time zone 'UTC')::date`,
+    'select coalesce(sum(rows_estimate), 0)::float8 as n from intake_private.body_partitions_due($1)',
     [retentionDays],
   );
   return Math.round(Number(rows[0]!.n));
