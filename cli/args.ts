@@ -16,6 +16,20 @@ export function need(values: Record<string, unknown>, name: string): string {
   return value;
 }
 
+/** a uuid, as ids are written */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Repeated `--flag KEY=VALUE` options as an object (the value may hold "="); `shape` names them in the error. */
+export function pairsOption(entries: string[] | undefined, flag: string, shape: string): Record<string, string> {
+  const pairs: Record<string, string> = {};
+  for (const entry of entries ?? []) {
+    const at = entry.indexOf('=');
+    if (at < 1) throw new UsageError(`--${flag} takes ${shape}, got "${entry}"`);
+    pairs[entry.slice(0, at).trim()] = entry.slice(at + 1);
+  }
+  return pairs;
+}
+
 export function intOption(values: Record<string, unknown>, name: string): number | undefined {
   const value = values[name];
   if (value === undefined) return undefined;

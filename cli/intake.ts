@@ -9,7 +9,7 @@ import { loadEnv } from '../core/env.ts';
 import { UserError } from '../core/errors.ts';
 import { errorMessage, log } from '../core/log.ts';
 import { migrateDatabase } from '../core/migrate.ts';
-import { intOption, need, parse, UsageError, withDatabase } from './args.ts';
+import { intOption, need, pairsOption, parse, UsageError, UUID, withDatabase } from './args.ts';
 import { ACCESS_USAGE, accessCommand } from './commands/access.ts';
 import { OUTBOUND_USAGE, outboundCommand } from './commands/outbound.ts';
 // server/runtime.ts (PostGraphile, Express, the UI) is imported only by the commands that serve:
@@ -67,12 +67,7 @@ function webhookInput(v: Record<string, unknown>): Record<string, unknown> {
     if (v.action !== undefined) throw new UsageError('use either --action or --workflow, not both');
     handler = { handler_type: 'workflow', workflow_id: v.workflow };
   } else {
-    const fieldMapping: Record<string, string> = {};
-    for (const entry of (v.map as string[] | undefined) ?? []) {
-      const at = entry.indexOf('=');
-      if (at < 1) throw new UsageError(`--map takes field=expression, got "${entry}"`);
-      fieldMapping[entry.slice(0, at).trim()] = entry.slice(at + 1);
-    }
+    const fieldMapping = pairsOption(v.map as string[] | undefined, 'map', 'field=expression');
     handler = { handler_type: 'direct_action', action: need(v, 'action'), field_mapping: fieldMapping };
   }
 
@@ -351,7 +346,7 @@ async function main(argv: string[]): Promise<unknown> {
           throw new UsageError(`--status must be pending, running, succeeded or failed, got "${status}"`);
         }
         const workflowId = v.workflow as string | undefined;
-        if (workflowId !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(workflowId)) {
+        if (workflowId !== undefined && !UUID.test(workflowId)) {
           throw new UsageError(`--workflow takes a workflow id (uuid), got "${workflowId}"`);
         }
         const limit = intOption(v, 'limit') ?? 100;

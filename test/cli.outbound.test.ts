@@ -137,7 +137,9 @@ describe('a subscription\'s life from the shell', () => {
     const expires = Date.parse(rotated.previous_secrets_expire_at);
     expect(expires).toBeGreaterThanOrEqual(before + 2 * 3600_000 - 60_000);
     expect(expires).toBeLessThanOrEqual(Date.now() + 2 * 3600_000 + 60_000);
-    expect((await intake('subscription', 'show', id, '--tenant', 'acme')).live_secrets).toBe(2);
+    const shownAfter = await intake('subscription', 'show', id, '--tenant', 'acme');
+    expect(shownAfter.live_secrets).toBe(2);
+    expect(Date.parse(shownAfter.previous_secrets_expire_at)).toBe(expires);
 
     const test = await intake('subscription', 'test', id, '--tenant', 'acme', '--type', 'invoice.paid');
     expect(test).toEqual(expect.objectContaining({ subscription_id: id, event_type: 'invoice.paid', status: 'pending', attempt_count: 0 }));

@@ -13,7 +13,7 @@ import { createSubscription, rotateSubscriptionSecret, subscriptionOfTenant, upd
 import { parseAllowCidrs } from '../../core/outboundAddress.ts';
 import { DEFAULT_OVERLAP_SECONDS, MAX_OVERLAP_SECONDS, type OutboundPolicy, type SubscriptionConfig } from '../../core/outboundSubscriptions.ts';
 import { tenantIdForSlug } from '../../core/tenants.ts';
-import { intOption, need, parse, UsageError, withDatabase } from '../args.ts';
+import { intOption, need, pairsOption, parse, UsageError, UUID, withDatabase } from '../args.ts';
 
 export const OUTBOUND_USAGE = `  subscription create --tenant S --url U --events 'ticket.*,invoice.paid' [--description D]
                       [--header NAME=VALUE]... [--rate-limit PER_MINUTE] [--inactive]   → {"id","secret"} (shown once)
@@ -32,7 +32,6 @@ export const OUTBOUND_USAGE = `  subscription create --tenant S --url U --events
   events delivery ID --tenant S                    one delivery, its event and every attempt
   events retry ID --tenant S                       re-sends one delivery now (same webhook-id)`;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const STATUSES = ['pending', 'succeeded', 'failed'];
 
 const SUBSCRIPTION_COLUMNS = `subscription_id as id, url, description, event_types, headers, rate_limit_per_minute, is_active,
@@ -58,16 +57,6 @@ function timeOption(v: Record<string, unknown>, name: string): string | null {
   return new Date(value).toISOString();
 }
 
-function headersOption(entries: string[] | undefined): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const entry of entries ?? []) {
-    const at = entry.indexOf('=');
-    if (at < 1) throw new UsageError(`--header takes NAME=VALUE, got "${entry}"`);
-    headers[entry.slice(0, at).trim()] = entry.slice(at + 1);
-  }
-  return headers;
-}
-
 const eventsOption = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
 
 function policyFromEnv(): OutboundPolicy {
@@ -87,12 +76,16 @@ async function userErrors<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Runs with the tenant's id and a transaction (committed on success). */
+/**
+ * Runs in a transaction (committed on success) with the tenant's id, also set as intake.tenant,
+ * so the SQL API's functions that read intake.current_tenant() answer for it.
+ */
 function inTenant<T>(tenantSlug: string, run: (c: pg.Client, tenant: string, db: Database) => Promise<T>): Promise<T> {
   return withDatabase(async (c, db) => {
     const tenant = await tenantIdForSlug(c, tenantSlug);
     await c.query('begin');
     try {
+      await c.query(`select set_config('intake.tenant', $1, true)`, [tenant]);
       const result = await userErrors(() => run(c, tenant, db));
       await c.query('commit');
       return result;
@@ -113,7 +106,7 @@ async function subscriptionCommand(sub: string | undefined, rest: string[]): Pro
     const input = {
       url: need(v, 'url'),
       event_types: eventsOption(need(v, 'events')),
-      headers: headersOption(v.header as string[] | undefined),
+      headers: pairsOption(v.header as string[] | undefined, 'header', 'NAME=VALUE'),
       is_active: v.inactive !== true,
       ...(v.description !== undefined ? { description: v.description } : {}),
       ...(v['rate-limit'] !== undefined ? { rate_limit_per_minute: intOption(v, 'rate-limit') } : {}),
@@ -135,8 +128,7 @@ async function subscriptionCommand(sub: string | undefined, rest: string[]): Pro
       await subscriptionOfTenant(c, tenant, id);
       const { rows } = await c.query(
         `select ${SUBSCRIPTION_COLUMNS},
-                (select max(x.expires_at) from intake_private.outbound_subscription_secrets x
-                  where x.tenant = s.tenant and x.subscription_id = s.subscription_id and x.expires_at > now()) as previous_secrets_expire_at,
+                intake.outbound_subscriptions_secret_expires_at(s) as previous_secrets_expire_at,
                 (select count(*)::int from intake_private.outbound_subscription_secrets x
                   where x.tenant = s.tenant and x.subscription_id = s.subscription_id and (x.expires_at is null or x.expires_at > now())) as live_secrets,
                 (select jsonb_build_object(
@@ -164,7 +156,7 @@ async function subscriptionCommand(sub: string | undefined, rest: string[]): Pro
     if (v.url !== undefined) patch.url = v.url as string;
     if (v.events !== undefined) patch.event_types = eventsOption(v.events as string);
     if (v.description !== undefined) patch.description = (v.description as string) || null;
-    if (v.header !== undefined) patch.headers = headersOption(v.header as string[]);
+    if (v.header !== undefined) patch.headers = pairsOption(v.header as string[], 'header', 'NAME=VALUE');
     if (v['no-headers']) patch.headers = {};
     if (v['rate-limit'] === 'none') patch.rate_limit_per_minute = null;
     else if (v['rate-limit'] !== undefined) patch.rate_limit_per_minute = intOption(v, 'rate-limit')!;
@@ -210,12 +202,7 @@ async function subscriptionCommand(sub: string | undefined, rest: string[]): Pro
     return inTenant(tenantSlug, async (c, tenant) => {
       await subscriptionOfTenant(c, tenant, id);
       if (v.count) {
-        // what a recovery started now would re-send (intake_private.start_outbound_recovery counts the same)
-        const { rows } = await c.query<{ count: number }>(
-          `select count(*)::int as count from intake.outbound_deliveries d
-            where d.tenant = $1 and d.subscription_id = $2 and d.status = 'failed' and d.created_at >= $3`,
-          [tenant, id, since],
-        );
+        const { rows } = await c.query<{ count: number }>('select intake.outbound_recovery_count($1, $2) as count', [id, since]);
         return { subscription_id: id, since, count: rows[0]!.count };
       }
       const { rows } = await c.query(
