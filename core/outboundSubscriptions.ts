@@ -5,7 +5,8 @@
 // are valid HTTP and never webhook-* (those are the signature's), an optional rate limit.
 import { z } from 'zod';
 import { UserError } from './errors.ts';
-import { checkDestination, RefusedAddressError, type Cidr } from './outboundAddress.ts';
+import type { Env } from './env.ts';
+import { checkDestination, parseAllowCidrs, RefusedAddressError, type Cidr } from './outboundAddress.ts';
 import { eventPatternProblem } from './outboundEvents.ts';
 
 export interface OutboundPolicy {
@@ -13,6 +14,11 @@ export interface OutboundPolicy {
   allowHttp: boolean;
   /** INTAKE_OUTBOUND_ALLOW_CIDRS */
   allowCidrs: readonly Cidr[];
+}
+
+/** The operator's settings (INTAKE_OUTBOUND_ALLOW_HTTP, INTAKE_OUTBOUND_ALLOW_CIDRS) as a policy. */
+export function outboundPolicyOf(outbound: Env['outbound']): OutboundPolicy {
+  return { allowHttp: outbound.allowHttp, allowCidrs: parseAllowCidrs(outbound.allowCidrs) };
 }
 
 export interface SubscriptionConfig {

@@ -33,7 +33,7 @@ import { migrateDatabase, migrationsCurrent } from '../core/migrate.ts';
 import { createRateLimitBackend } from '../core/redis.ts';
 import { blockListFrom } from '../core/webhookConfig.ts';
 import { createRequestTracker, opsHandler, type Readiness } from './http.ts';
-import { parseAllowCidrs } from '../core/outboundAddress.ts';
+import { outboundPolicyOf } from '../core/outboundSubscriptions.ts';
 
 export interface RuntimeParts {
   receiver: boolean;
@@ -73,7 +73,7 @@ function closeServer(server: http.Server): Promise<void> {
 
 export async function startRuntime(env: Env, parts: RuntimeParts): Promise<Runtime> {
   const database = await openDatabase(env);
-  const outboundPolicy = { allowHttp: env.outbound.allowHttp, allowCidrs: parseAllowCidrs(env.outbound.allowCidrs) };
+  const outboundPolicy = outboundPolicyOf(env.outbound);
   // Run in order by stop(), after the listeners have closed and requests and jobs have finished.
   const stops: (() => Promise<unknown>)[] = [];
   const servers: http.Server[] = [];

@@ -10,8 +10,7 @@ import type { Database } from '../../core/database.ts';
 import { loadEnv } from '../../core/env.ts';
 import { UserError } from '../../core/errors.ts';
 import { createSubscription, rotateSubscriptionSecret, subscriptionOfTenant, updateSubscription } from '../../core/outbound.ts';
-import { parseAllowCidrs } from '../../core/outboundAddress.ts';
-import { DEFAULT_OVERLAP_SECONDS, MAX_OVERLAP_SECONDS, type OutboundPolicy, type SubscriptionConfig } from '../../core/outboundSubscriptions.ts';
+import { DEFAULT_OVERLAP_SECONDS, MAX_OVERLAP_SECONDS, outboundPolicyOf, type SubscriptionConfig } from '../../core/outboundSubscriptions.ts';
 import { tenantIdForSlug } from '../../core/tenants.ts';
 import { intOption, need, pairsOption, parse, UsageError, UUID, withDatabase } from '../args.ts';
 
@@ -58,11 +57,6 @@ function timeOption(v: Record<string, unknown>, name: string): string | null {
 }
 
 const eventsOption = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
-
-function policyFromEnv(): OutboundPolicy {
-  const env = loadEnv();
-  return { allowHttp: env.outbound.allowHttp, allowCidrs: parseAllowCidrs(env.outbound.allowCidrs) };
-}
 
 /** SQL's "not found" (P0002) and bad-argument (22023) errors as one-line user errors. */
 async function userErrors<T>(run: () => Promise<T>): Promise<T> {
@@ -111,7 +105,7 @@ async function subscriptionCommand(sub: string | undefined, rest: string[]): Pro
       ...(v.description !== undefined ? { description: v.description } : {}),
       ...(v['rate-limit'] !== undefined ? { rate_limit_per_minute: intOption(v, 'rate-limit') } : {}),
     };
-    const policy = policyFromEnv();
+    const policy = outboundPolicyOf(loadEnv().outbound);
     return withDatabase((client, db) => createSubscription(client, db.masterKey, policy, tenant, input));
   }
   if (sub === 'list') {
@@ -163,7 +157,7 @@ async function subscriptionCommand(sub: string | undefined, rest: string[]): Pro
     if (v.active) patch.is_active = true;
     if (v.inactive) patch.is_active = false;
     if (Object.keys(patch).length === 0) throw new UsageError(`${usage}: nothing to change; usage:\n${OUTBOUND_USAGE}`);
-    const policy = policyFromEnv();
+    const policy = outboundPolicyOf(loadEnv().outbound);
     return inTenant(tenant, async (c, tenantId) => {
       await updateSubscription(c, policy, tenant, id, patch);
       return (await c.query(`select ${SUBSCRIPTION_COLUMNS} from intake.outbound_subscriptions where tenant = $1 and subscription_id = $2`, [tenantId, id])).rows[0];
